@@ -1,0 +1,292 @@
+package dev.chaperone.streams.config;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.types.Password;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * Everything the Chaperone app is configured with, declared once in Kafka's {@link ConfigDef}
+ * style. Keys this class does not declare (any Kafka client or Kafka Streams setting, including
+ * SASL and TLS) pass through unchanged to Kafka Streams via {@link #streamsProperties()}.
+ */
+public final class ChaperoneConfig extends AbstractConfig {
+
+  public static final String BOOTSTRAP_SERVERS_CONFIG = StreamsConfig.BOOTSTRAP_SERVERS_CONFIG;
+  private static final String BOOTSTRAP_SERVERS_DOC = "Kafka brokers to connect to, host:port,…";
+
+  public static final String APPLICATION_ID_CONFIG = StreamsConfig.APPLICATION_ID_CONFIG;
+  private static final String APPLICATION_ID_DOC =
+      "Kafka Streams application id; instances with the same id share the work.";
+  public static final String APPLICATION_ID_DEFAULT = "chaperone";
+
+  public static final String SCHEMA_REGISTRY_URL_CONFIG = "schema.registry.url";
+  private static final String SCHEMA_REGISTRY_URL_DOC =
+      "Confluent-compatible schema registry (http(s)://…, comma-separated for several, or mock://<scope> for an "
+          + "in-process one). Empty: records are written in Avro single-object encoding and Confluent-framed "
+          + "records cannot be read.";
+
+  public static final String SCHEMA_REGISTRY_BASIC_AUTH_CONFIG =
+      "schema.registry.basic.auth.user.info";
+  private static final String SCHEMA_REGISTRY_BASIC_AUTH_DOC =
+      "user:password for the schema registry's basic auth.";
+
+  public static final String SCHEMA_REGISTRY_BEARER_TOKEN_CONFIG =
+      "schema.registry.bearer.auth.token";
+  private static final String SCHEMA_REGISTRY_BEARER_TOKEN_DOC =
+      "Bearer token for the schema registry.";
+
+  public static final String SCHEMA_REGISTRY_TIMEOUT_MS_CONFIG =
+      "schema.registry.request.timeout.ms";
+  private static final String SCHEMA_REGISTRY_TIMEOUT_MS_DOC =
+      "Timeout of one schema registry request.";
+
+  public static final String ACTIONS_TOPIC_CONFIG = "chaperone.topic.actions";
+  public static final String REGISTRY_TOPIC_CONFIG = "chaperone.topic.registry";
+  public static final String CONFIG_TOPIC_CONFIG = "chaperone.topic.config";
+  public static final String ALERTS_TOPIC_CONFIG = "chaperone.topic.alerts";
+  public static final String VIOLATIONS_TOPIC_CONFIG = "chaperone.topic.delegation-violations";
+  public static final String DEAD_LETTERS_TOPIC_CONFIG = "chaperone.topic.dead-letters";
+  public static final String FEEDBACK_TOPIC_CONFIG = "chaperone.topic.feedback";
+
+  public static final String TOPICS_CREATE_CONFIG = "chaperone.topics.create";
+  private static final String TOPICS_CREATE_DOC =
+      "Create missing topics at start-up (existing ones are left alone).";
+
+  public static final String TOPICS_PARTITIONS_CONFIG = "chaperone.topics.partitions";
+  private static final String TOPICS_PARTITIONS_DOC = "Partitions of topics Chaperone creates.";
+
+  public static final String TOPICS_REPLICATION_CONFIG = "chaperone.topics.replication.factor";
+  private static final String TOPICS_REPLICATION_DOC =
+      "Replication factor of topics Chaperone creates; -1 takes the broker's default.";
+
+  public static final String FUTURE_TOLERANCE_MS_CONFIG = "chaperone.future.tolerance.ms";
+  private static final String FUTURE_TOLERANCE_MS_DOC =
+      "How far ahead of the wall clock an event may be dated before it is dead-lettered.";
+
+  private static final ConfigDef CONFIG =
+      new ConfigDef()
+          .define(
+              BOOTSTRAP_SERVERS_CONFIG,
+              Type.LIST,
+              "localhost:9092",
+              Importance.HIGH,
+              BOOTSTRAP_SERVERS_DOC)
+          .define(
+              APPLICATION_ID_CONFIG,
+              Type.STRING,
+              APPLICATION_ID_DEFAULT,
+              new ConfigDef.NonEmptyString(),
+              Importance.HIGH,
+              APPLICATION_ID_DOC)
+          .define(
+              SCHEMA_REGISTRY_URL_CONFIG, Type.STRING, "", Importance.HIGH, SCHEMA_REGISTRY_URL_DOC)
+          .define(
+              SCHEMA_REGISTRY_BASIC_AUTH_CONFIG,
+              Type.PASSWORD,
+              null,
+              Importance.MEDIUM,
+              SCHEMA_REGISTRY_BASIC_AUTH_DOC)
+          .define(
+              SCHEMA_REGISTRY_BEARER_TOKEN_CONFIG,
+              Type.PASSWORD,
+              null,
+              Importance.MEDIUM,
+              SCHEMA_REGISTRY_BEARER_TOKEN_DOC)
+          .define(
+              SCHEMA_REGISTRY_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              10_000L,
+              Range.atLeast(1),
+              Importance.LOW,
+              SCHEMA_REGISTRY_TIMEOUT_MS_DOC)
+          .define(
+              ACTIONS_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.AGENT_ACTIONS,
+              new ConfigDef.NonEmptyString(),
+              Importance.MEDIUM,
+              "Topic agents publish actions to.")
+          .define(
+              REGISTRY_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.AGENT_REGISTRY,
+              new ConfigDef.NonEmptyString(),
+              Importance.MEDIUM,
+              "Compacted agent registry topic.")
+          .define(
+              CONFIG_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.CONFIG,
+              new ConfigDef.NonEmptyString(),
+              Importance.MEDIUM,
+              "Compacted detector config topic.")
+          .define(
+              ALERTS_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.ALERTS,
+              new ConfigDef.NonEmptyString(),
+              Importance.MEDIUM,
+              "Alert topic the SOC consumes.")
+          .define(
+              VIOLATIONS_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.DELEGATION_VIOLATIONS,
+              new ConfigDef.NonEmptyString(),
+              Importance.MEDIUM,
+              "Delegation violation topic.")
+          .define(
+              DEAD_LETTERS_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.DEAD_LETTERS,
+              new ConfigDef.NonEmptyString(),
+              Importance.MEDIUM,
+              "Dead-letter topic.")
+          .define(
+              FEEDBACK_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.FEEDBACK,
+              new ConfigDef.NonEmptyString(),
+              Importance.MEDIUM,
+              "Analyst feedback topic.")
+          .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, TOPICS_CREATE_DOC)
+          .define(
+              TOPICS_PARTITIONS_CONFIG,
+              Type.INT,
+              6,
+              Range.between(1, 10_000),
+              Importance.MEDIUM,
+              TOPICS_PARTITIONS_DOC)
+          .define(
+              TOPICS_REPLICATION_CONFIG,
+              Type.SHORT,
+              (short) -1,
+              Importance.MEDIUM,
+              TOPICS_REPLICATION_DOC)
+          .define(
+              FUTURE_TOLERANCE_MS_CONFIG,
+              Type.LONG,
+              Duration.ofMinutes(10).toMillis(),
+              Range.atLeast(0),
+              Importance.LOW,
+              FUTURE_TOLERANCE_MS_DOC);
+
+  public ChaperoneConfig(Map<?, ?> originals) {
+    super(CONFIG, originals, false);
+    short replication = getShort(TOPICS_REPLICATION_CONFIG);
+    if (replication == 0 || replication < -1) {
+      throw new org.apache.kafka.common.config.ConfigException(
+          TOPICS_REPLICATION_CONFIG, replication, "must be -1 (broker default) or at least 1");
+    }
+  }
+
+  /** The declared keys, with docs, for {@code --help} and the docs. */
+  public static ConfigDef configDef() {
+    return new ConfigDef(CONFIG);
+  }
+
+  public String applicationId() {
+    return getString(APPLICATION_ID_CONFIG);
+  }
+
+  public String bootstrapServers() {
+    return String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG));
+  }
+
+  public String schemaRegistryUrl() {
+    return getString(SCHEMA_REGISTRY_URL_CONFIG);
+  }
+
+  public String schemaRegistryBasicAuth() {
+    Password password = getPassword(SCHEMA_REGISTRY_BASIC_AUTH_CONFIG);
+    return password == null ? null : password.value();
+  }
+
+  public String schemaRegistryBearerToken() {
+    Password password = getPassword(SCHEMA_REGISTRY_BEARER_TOKEN_CONFIG);
+    return password == null ? null : password.value();
+  }
+
+  public Duration schemaRegistryTimeout() {
+    return Duration.ofMillis(getLong(SCHEMA_REGISTRY_TIMEOUT_MS_CONFIG));
+  }
+
+  public String actionsTopic() {
+    return getString(ACTIONS_TOPIC_CONFIG);
+  }
+
+  public String registryTopic() {
+    return getString(REGISTRY_TOPIC_CONFIG);
+  }
+
+  public String configTopic() {
+    return getString(CONFIG_TOPIC_CONFIG);
+  }
+
+  public String alertsTopic() {
+    return getString(ALERTS_TOPIC_CONFIG);
+  }
+
+  public String violationsTopic() {
+    return getString(VIOLATIONS_TOPIC_CONFIG);
+  }
+
+  public String deadLettersTopic() {
+    return getString(DEAD_LETTERS_TOPIC_CONFIG);
+  }
+
+  public String feedbackTopic() {
+    return getString(FEEDBACK_TOPIC_CONFIG);
+  }
+
+  public boolean createTopics() {
+    return getBoolean(TOPICS_CREATE_CONFIG);
+  }
+
+  public int topicPartitions() {
+    return getInt(TOPICS_PARTITIONS_CONFIG);
+  }
+
+  public short topicReplicationFactor() {
+    return getShort(TOPICS_REPLICATION_CONFIG);
+  }
+
+  public long futureToleranceMs() {
+    return getLong(FUTURE_TOLERANCE_MS_CONFIG);
+  }
+
+  /**
+   * The Kafka Streams properties: Chaperone's defaults (exactly-once v2, byte-array default serdes,
+   * the dead-letter-aware exception handlers), overridden by every key the user gave that this
+   * class does not declare.
+   */
+  public Properties streamsProperties() {
+    Properties props = new Properties();
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(
+        StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG,
+        org.apache.kafka.common.serialization.Serdes.ByteArraySerde.class);
+    props.put(
+        StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG,
+        org.apache.kafka.common.serialization.Serdes.ByteArraySerde.class);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    Map<String, Object> passThrough = new HashMap<>(originals());
+    for (String declared : CONFIG.names()) {
+      if (declared.startsWith("chaperone.") || declared.startsWith("schema.registry.")) {
+        passThrough.remove(declared);
+      }
+    }
+    props.putAll(passThrough);
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId());
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    return props;
+  }
+}

@@ -1,0 +1,2 @@
+/** The app's configuration, declared once in Kafka's ConfigDef style, and its default names. */
+package dev.chaperone.streams.config;

@@ -1,0 +1,2 @@
+/** The observed-fleet inventory: what each agent's traffic says about it. */
+package dev.chaperone.streams.fleet;

@@ -1,0 +1,2 @@
+/** Chaperone's Micrometer meters. */
+package dev.chaperone.streams.metrics;

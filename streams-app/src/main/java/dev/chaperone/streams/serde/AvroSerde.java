@@ -1,0 +1,280 @@
+package dev.chaperone.streams.serde;
+
+import dev.chaperone.schema.ChaperoneSchemas;
+import dev.chaperone.streams.registry.SchemaRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serializer;
+
+/**
+ * The serde of every Avro topic. Reading detects the framing from the first bytes (Confluent's
+ * {@code 0x00}+id or Avro's single-object {@code 0xC3 0x01}+fingerprint) and resolves the writer's
+ * schema to this build's reader schema, so producers on an older or newer compatible schema are
+ * read. Writing uses Confluent framing when a {@link SchemaRegistry} is given (registering under
+ * {@code <topic>-value} or {@code <topic>-key}), single-object encoding otherwise.
+ *
+ * <p>{@code null} maps to {@code null} both ways. Bad bytes throw {@link SerializationException}
+ * whose message says what is wrong: empty, unknown magic byte, unknown schema id or fingerprint,
+ * truncated header or datum, trailing bytes, incompatible writer schema. Instances are safe for use
+ * by one thread at a time per serializer/deserializer, as Kafka uses them.
+ */
+public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
+
+  private final AvroSerializer<T> serializer;
+  private final AvroDeserializer<T> deserializer;
+
+  /**
+   * @param type the generated record class
+   * @param registry the schema registry, or null for single-object encoding without a registry
+   * @param isKey whether this serde is for record keys (subject {@code <topic>-key})
+   */
+  public AvroSerde(Class<T> type, SchemaRegistry registry, boolean isKey) {
+    ChaperoneSchemas.trustGeneratedClasses();
+    Schema schema = ChaperoneSchemas.schemaOf(type);
+    this.serializer = new AvroSerializer<>(schema, registry, isKey);
+    this.deserializer = new AvroDeserializer<>(schema, registry, List.of());
+  }
+
+  public static <T extends SpecificRecord> AvroSerde<T> forValues(
+      Class<T> type, SchemaRegistry registry) {
+    return new AvroSerde<>(type, registry, false);
+  }
+
+  @Override
+  public AvroSerializer<T> serializer() {
+    return serializer;
+  }
+
+  @Override
+  public AvroDeserializer<T> deserializer() {
+    return deserializer;
+  }
+
+  /** Writes one record in the framing the registry setting asks for. */
+  public static final class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
+    private final Schema schema;
+    private final SchemaRegistry registry;
+    private final boolean isKey;
+    private final SpecificDatumWriter<T> writer;
+    private final byte[] singleObjectHeader;
+    private final Map<String, Integer> idsBySubject = new HashMap<>();
+    private BinaryEncoder encoder;
+
+    AvroSerializer(Schema schema, SchemaRegistry registry, boolean isKey) {
+      this.schema = schema;
+      this.registry = registry;
+      this.isKey = isKey;
+      this.writer = new SpecificDatumWriter<>(schema);
+      this.singleObjectHeader = singleObjectHeader(schema);
+    }
+
+    @Override
+    public byte[] serialize(String topic, T data) {
+      if (data == null) {
+        return null;
+      }
+      ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+      if (registry != null) {
+        String subject = topic + (isKey ? "-key" : "-value");
+        int id = idsBySubject.computeIfAbsent(subject, s -> registry.register(s, schema));
+        out.write(WireFormat.CONFLUENT_MAGIC);
+        out.writeBytes(ByteBuffer.allocate(4).putInt(id).array());
+      } else {
+        out.writeBytes(singleObjectHeader);
+      }
+      try {
+        encoder = EncoderFactory.get().directBinaryEncoder(out, encoder);
+        writer.write(data, encoder);
+        encoder.flush();
+      } catch (IOException | AvroRuntimeException e) {
+        throw new SerializationException(
+            "cannot serialize " + schema.getName() + " for topic " + topic + ": " + e.getMessage(),
+            e);
+      }
+      return out.toByteArray();
+    }
+  }
+
+  /** Reads either framing and resolves the writer schema to the reader schema. */
+  public static final class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
+    private final Schema readerSchema;
+    private final SchemaRegistry registry;
+    private final Map<Long, Schema> knownByFingerprint = new HashMap<>();
+    private final Map<Schema, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
+    private BinaryDecoder decoder;
+
+    AvroDeserializer(
+        Schema readerSchema, SchemaRegistry registry, Collection<Schema> olderWriterSchemas) {
+      this.readerSchema = readerSchema;
+      this.registry = registry;
+      knownByFingerprint.put(SchemaNormalization.parsingFingerprint64(readerSchema), readerSchema);
+      for (Schema older : olderWriterSchemas) {
+        knownByFingerprint.put(SchemaNormalization.parsingFingerprint64(older), older);
+      }
+    }
+
+    /** Accepts single-object records written with {@code schema} as well. */
+    public AvroDeserializer<T> withKnownWriterSchema(Schema schema) {
+      knownByFingerprint.put(SchemaNormalization.parsingFingerprint64(schema), schema);
+      return this;
+    }
+
+    @Override
+    public T deserialize(String topic, byte[] data) {
+      if (data == null) {
+        return null;
+      }
+      if (data.length == 0) {
+        throw new SerializationException(
+            "empty record: 0 bytes where an Avro " + readerSchema.getName() + " was expected");
+      }
+      Schema writerSchema;
+      int offset;
+      if (data[0] == WireFormat.CONFLUENT_MAGIC) {
+        if (data.length < WireFormat.CONFLUENT_HEADER) {
+          throw new SerializationException(
+              "truncated Confluent header: "
+                  + data.length
+                  + " bytes, need 5 (magic byte and schema id)");
+        }
+        int id = ByteBuffer.wrap(data, 1, 4).getInt();
+        writerSchema = writerById(id);
+        offset = WireFormat.CONFLUENT_HEADER;
+      } else if (data[0] == WireFormat.SINGLE_OBJECT_MAGIC_0) {
+        if (data.length < 2 || data[1] != WireFormat.SINGLE_OBJECT_MAGIC_1) {
+          throw new SerializationException(
+              "bad single-object marker: 0xC3 followed by "
+                  + (data.length < 2 ? "nothing" : String.format("0x%02X", data[1]))
+                  + ", Avro single-object encoding starts 0xC3 0x01");
+        }
+        if (data.length < WireFormat.SINGLE_OBJECT_HEADER) {
+          throw new SerializationException(
+              "truncated single-object header: "
+                  + data.length
+                  + " bytes, need 10 (marker and fingerprint)");
+        }
+        long fingerprint = ByteBuffer.wrap(data, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        writerSchema = knownByFingerprint.get(fingerprint);
+        if (writerSchema == null) {
+          throw new SerializationException(
+              String.format(
+                  "unknown schema fingerprint: %016x is not a %s schema this build knows",
+                  fingerprint, readerSchema.getName()));
+        }
+        offset = WireFormat.SINGLE_OBJECT_HEADER;
+      } else {
+        throw new SerializationException(
+            String.format(
+                "unknown magic byte: 0x%02X, expected 0x00 (Confluent framing) or 0xC3 0x01 (Avro single-object encoding)",
+                data[0]));
+      }
+      return decode(writerSchema, data, offset);
+    }
+
+    private Schema writerById(int id) {
+      if (registry == null) {
+        throw new SerializationException(
+            "no schema registry: the record is Confluent-framed with schema id "
+                + id
+                + " but no schema.registry.url is configured");
+      }
+      try {
+        return registry.schemaById(id);
+      } catch (dev.chaperone.streams.registry.SchemaRegistryException e) {
+        if (e.isNotFound()) {
+          throw new SerializationException(
+              "unknown schema id: the schema registry does not know id " + id, e);
+        }
+        // A registry outage is not the record's fault; let the caller's handler decide (retry or
+        // fail).
+        throw e;
+      }
+    }
+
+    private T decode(Schema writerSchema, byte[] data, int offset) {
+      SpecificDatumReader<T> reader = readers.computeIfAbsent(writerSchema, this::readerFor);
+      decoder = DecoderFactory.get().binaryDecoder(data, offset, data.length - offset, decoder);
+      T value;
+      try {
+        value = reader.read(null, decoder);
+      } catch (EOFException e) {
+        throw new SerializationException(
+            "truncated datum: "
+                + readerSchema.getName()
+                + " ended after "
+                + (data.length - offset)
+                + " bytes",
+            e);
+      } catch (IOException | RuntimeException e) {
+        throw new SerializationException(
+            "corrupt datum: cannot decode " + readerSchema.getName() + ": " + describe(e), e);
+      }
+      try {
+        if (!decoder.isEnd()) {
+          throw new SerializationException(
+              "trailing bytes: the record goes on after a complete "
+                  + readerSchema.getName()
+                  + " datum of "
+                  + data.length
+                  + " bytes; it is corrupt or mis-framed");
+        }
+      } catch (IOException e) {
+        throw new SerializationException("corrupt datum: " + describe(e), e);
+      }
+      return value;
+    }
+
+    private SpecificDatumReader<T> readerFor(Schema writerSchema) {
+      var compatibility =
+          SchemaCompatibility.checkReaderWriterCompatibility(readerSchema, writerSchema);
+      if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+        throw new SerializationException(
+            "incompatible schema: writer schema "
+                + writerSchema.getFullName()
+                + " cannot be read as "
+                + readerSchema.getFullName()
+                + ": "
+                + compatibility.getResult().getIncompatibilities().stream()
+                    .map(i -> i.getType() + " at " + i.getLocation())
+                    .limit(3)
+                    .toList());
+      }
+      return new SpecificDatumReader<>(writerSchema, readerSchema);
+    }
+
+    private static String describe(Throwable e) {
+      String message = e.getMessage();
+      return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+  }
+
+  static byte[] singleObjectHeader(Schema schema) {
+    ByteBuffer header =
+        ByteBuffer.allocate(WireFormat.SINGLE_OBJECT_HEADER).order(ByteOrder.LITTLE_ENDIAN);
+    header.put(WireFormat.SINGLE_OBJECT_MAGIC_0).put(WireFormat.SINGLE_OBJECT_MAGIC_1);
+    header.putLong(SchemaNormalization.parsingFingerprint64(schema));
+    return header.array();
+  }
+}
