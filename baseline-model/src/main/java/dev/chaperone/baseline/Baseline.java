@@ -1,0 +1,1112 @@
+package dev.chaperone.baseline;
+
+import dev.chaperone.baseline.internal.DayBucket;
+import dev.chaperone.baseline.internal.Feature;
+import dev.chaperone.baseline.internal.Hashing;
+import dev.chaperone.baseline.internal.IntIntMap;
+import dev.chaperone.baseline.internal.LongIntMap;
+import dev.chaperone.baseline.internal.Moments;
+import dev.chaperone.baseline.internal.ResourceGeneralizer;
+import dev.chaperone.baseline.internal.Sidak;
+import dev.chaperone.baseline.internal.TailCalibrator;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * One agent's behavioural baseline over a rolling window of UTC days, and the scoring of new
+ * actions against it.
+ *
+ * <h2>State</h2>
+ *
+ * A ring of day buckets covers the window: the newest (open) day as counters, closed days encoded
+ * once and never rewritten (but for late events). Running totals are kept in step, so scoring costs
+ * O(1) in the window length: a day leaving the window is subtracted exactly. Counted features:
+ * action types, tools, exact and generalised (tool, resource) pairs, tool→tool transitions within a
+ * session, hour of the week (168 bins), channels and (channel, content class), positions within
+ * sessions (log2 bins), and active-hour counts for the rate. Every feature has a cap on its
+ * distinct keys; past it the least used quarter is evicted, and an overall cap on the encoded size
+ * ({@link BaselineConfig#maxEncodedBytes()}) holds whatever the agent does.
+ *
+ * <h2>Scoring</h2>
+ *
+ * {@link #assess(Observation)} scores first, {@link #learn(Assessment)} learns after, so an event
+ * never vouches for itself. A categorical signal's raw value is its surprise, s = −ln((c + α) / (N
+ * + α(K + 1))), with c the key's count, N the feature's total, K its distinct keys and α the
+ * smoothing. Each raw value is calibrated against the agent's own history of that signal: σ = (s −
+ * mean) / max(sd, floor), with running moments that forget at the window's pace. The event score is
+ * the largest σ corrected for the number of signals looked at (Šidák): a max over k independent
+ * standard normals exceeds z with probability 1 − Φ(z)ᵏ, so the corrected score keeps its meaning
+ * as a tail probability however many signals there are. The session score is Stouffer's combination
+ * of calibrated per-event aggregates, Σz/√n.
+ *
+ * <h2>Learning policy</h2>
+ *
+ * Events at or above the event threshold are not learned; {@link #quarantine} holds them (bounded)
+ * until {@link #release} learns them as benign. Slow poisoning is resisted twice: a key first seen
+ * in the last {@code driftDays} learns at most {@code noveltyDailyShare} of the agent's mean daily
+ * volume per day, and the {@link Signal#DRIFT} signal compares the last days with the rest of the
+ * window.
+ *
+ * <p>Deterministic: no wall clock, no randomness; the same observations in the same order give the
+ * same scores and the same encoding. Not thread-safe: one baseline belongs to one stream task.
+ */
+public final class Baseline {
+
+  static final long DAY_MS = 86_400_000L;
+  static final long HOUR_MS = 3_600_000L;
+  static final int SIGNALS = Signal.values().length;
+  static final int AGGREGATE = 0;
+  static final int SESSION = 1;
+  static final int MAX_SESSIONS = 32;
+  static final int MAX_NAME_CHARS = 128;
+  static final int QUARANTINE_BYTES = 16 * 1024;
+  static final long KEY_MASK = (1L << 40) - 1;
+
+  BaselineConfig config;
+
+  // dictionary: 40-bit key hash <-> id ((seq << 4) | feature)
+  final LongIntMap idByHash = new LongIntMap(256);
+  final HashMap<Integer, Key> keys = new HashMap<>();
+  int nextSeq = 1;
+  long nameBytes;
+
+  // running totals over the window
+  final IntIntMap totals = new IntIntMap(256);
+  final long[] featureTotal = new long[Feature.ALL.length];
+  final int[] featureDistinct = new int[Feature.ALL.length];
+  final long[] hourOfWeek = new long[168];
+  long events;
+
+  // the last driftDays days
+  final IntIntMap recent = new IntIntMap(64);
+  long recentEvents;
+
+  // events per active hour over closed days
+  long activeHours;
+  long hourSum;
+  long hourSumSq;
+
+  // the ring
+  DayBucket open;
+  final TreeMap<Long, byte[]> closed = new TreeMap<>();
+  long closedBytes;
+
+  // calibration of each signal, and of the per-event aggregate
+  final TailCalibrator[] calibration = new TailCalibrator[SIGNALS];
+  final Moments[] moments = {new Moments(), new Moments()};
+
+  // sessions in progress and the hour being counted for the rate (all events, learned or not)
+  final LinkedHashMap<String, SessionState> sessions = new LinkedHashMap<>(16, 0.75f, true);
+  long rateHour = -1;
+  int rateCount;
+
+  final ArrayDeque<Quarantined> quarantine = new ArrayDeque<>();
+
+  private final StringBuilder scratch = new StringBuilder(64);
+
+  /** A dictionary entry: the key's 40-bit hash and, for named features, its readable name. */
+  record Key(long hash, String name) {}
+
+  /** What a session in progress remembers. */
+  static final class SessionState {
+    String lastTool;
+    int position;
+    double sumZ;
+    int scored;
+    long lastSeenMs;
+  }
+
+  /** An event held out of learning. */
+  record Quarantined(String eventId, Observation observation) {}
+
+  /** An empty baseline. */
+  public Baseline(BaselineConfig config) {
+    this.config = Objects.requireNonNull(config, "config");
+    for (Signal s : Signal.values()) {
+      calibration[s.ordinal()] = new TailCalibrator(s == Signal.DRIFT ? -10 : 0);
+    }
+  }
+
+  public BaselineConfig config() {
+    return config;
+  }
+
+  // ---------------------------------------------------------------- scoring
+
+  /**
+   * Scores {@code observation} against this baseline. Moves the session and rate trackers forward
+   * (the session goes on whether or not the event is learned) but learns nothing: call {@link
+   * #learn(Assessment)} after.
+   */
+  public Assessment assess(Observation observation) {
+    return assess(observation, null);
+  }
+
+  /**
+   * Scores {@code observation}; while this baseline is warming up, against {@code cohort} when that
+   * one is warm (null for none).
+   */
+  public Assessment assess(Observation observation, Baseline cohort) {
+    SessionState session = session(observation);
+    String previousTool = session == null ? null : session.lastTool;
+    int position = session == null ? 1 : session.position + 1;
+    int rate = countForRate(observation.timestampMs());
+
+    BaselineState state;
+    Baseline reference;
+    if (isWarm()) {
+      state = BaselineState.BASELINED;
+      reference = this;
+    } else if (cohort != null && cohort.isWarm()) {
+      state = BaselineState.WARMING_UP;
+      reference = cohort;
+    } else {
+      state = BaselineState.UNBASELINED;
+      reference = this;
+    }
+    Assessment a = new Assessment(this, reference, observation, state, previousTool, position);
+    reference.computeSignals(a, reference == this ? rate : -1);
+
+    if (session != null) {
+      session.lastTool = observation.tool();
+      session.position = position;
+      session.lastSeenMs = Math.max(session.lastSeenMs, observation.timestampMs());
+      if (a.presentSignals > 0) {
+        session.sumZ += a.aggregateZ;
+        session.scored++;
+      }
+      double stouffer = session.scored > 0 ? session.sumZ / Math.sqrt(session.scored) : 0;
+      a.sessionRaw = stouffer;
+      Moments m = moments[SESSION];
+      // Events of one session are correlated, so Σz/√n is wider than N(0, 1): standardise it
+      // against the agent's own history of session scores.
+      a.sessionScore =
+          m.weight() >= config.minCalibrationSamples()
+              ? Math.max(
+                  0, Math.min(50, (stouffer - m.mean()) / Math.max(m.standardDeviation(), 0.5)))
+              : 0;
+    }
+    if (state == BaselineState.UNBASELINED) {
+      a.eventScore = 0;
+      a.sessionScore = 0;
+    }
+    return a;
+  }
+
+  private SessionState session(Observation o) {
+    if (o.sessionId() == null) {
+      return null;
+    }
+    SessionState s = sessions.get(o.sessionId());
+    if (s == null) {
+      s = new SessionState();
+      s.lastSeenMs = o.timestampMs();
+      sessions.put(o.sessionId(), s);
+      if (sessions.size() > MAX_SESSIONS) {
+        Iterator<Map.Entry<String, SessionState>> eldest = sessions.entrySet().iterator();
+        eldest.next();
+        eldest.remove();
+      }
+    }
+    return s;
+  }
+
+  private int countForRate(long timestampMs) {
+    long hour = Math.floorDiv(timestampMs, HOUR_MS);
+    if (hour > rateHour) {
+      rateHour = hour;
+      rateCount = 0;
+    }
+    if (hour == rateHour) {
+      return ++rateCount;
+    }
+    return -1; // a late event says nothing about the current hour
+  }
+
+  void computeSignals(Assessment a, int rateCount) {
+    Observation o = a.observation;
+    double alpha = config.smoothing();
+
+    a.keyHash[Feature.ACTION_TYPE.ordinal()] = key(Feature.ACTION_TYPE, o.actionType(), null);
+    a.keyHash[Feature.TOOL.ordinal()] = key(Feature.TOOL, o.tool(), null);
+    long previousToolHash = a.previousTool == null ? 0 : key(Feature.TOOL, a.previousTool, null);
+    if (o.resource() != null) {
+      a.keyHash[Feature.PAIR.ordinal()] = key(Feature.PAIR, o.tool(), o.resource());
+      scratch.setLength(0);
+      ResourceGeneralizer.generalize(o.resource(), scratch);
+      a.keyHash[Feature.PAIR_GENERAL.ordinal()] = key(Feature.PAIR_GENERAL, o.tool(), scratch);
+    }
+    if (a.previousTool != null) {
+      a.keyHash[Feature.TRANSITION.ordinal()] = key(Feature.TRANSITION, a.previousTool, o.tool());
+    }
+    if (o.channel() != null) {
+      a.keyHash[Feature.CHANNEL.ordinal()] = key(Feature.CHANNEL, o.channel(), null);
+      if (o.contentClass() != null) {
+        a.keyHash[Feature.CONTENT.ordinal()] = key(Feature.CONTENT, o.channel(), o.contentClass());
+      }
+    }
+    if (o.sessionId() != null) {
+      a.keyHash[Feature.SESSION_POSITION.ordinal()] = positionKey(a.position);
+    }
+
+    categorical(
+        a,
+        Signal.ACTION_TYPE,
+        Feature.ACTION_TYPE,
+        featureTotal[Feature.ACTION_TYPE.ordinal()],
+        featureDistinct[Feature.ACTION_TYPE.ordinal()],
+        alpha);
+    categorical(
+        a,
+        Signal.TOOL,
+        Feature.TOOL,
+        featureTotal[Feature.TOOL.ordinal()],
+        featureDistinct[Feature.TOOL.ordinal()],
+        alpha);
+    if (o.resource() != null) {
+      // Resources are scored given the tool: a tool's usual targets, not the fleet of all targets.
+      long toolCount = count(a.keyHash[Feature.TOOL.ordinal()]);
+      categorical(
+          a,
+          Signal.RESOURCE,
+          Feature.PAIR,
+          toolCount,
+          featureDistinct[Feature.PAIR.ordinal()],
+          alpha);
+      categorical(
+          a,
+          Signal.RESOURCE_FAMILY,
+          Feature.PAIR_GENERAL,
+          toolCount,
+          featureDistinct[Feature.PAIR_GENERAL.ordinal()],
+          alpha);
+    }
+    if (a.previousTool != null) {
+      long from = count(previousToolHash);
+      categorical(
+          a,
+          Signal.TRANSITION,
+          Feature.TRANSITION,
+          from,
+          featureDistinct[Feature.TOOL.ordinal()],
+          alpha);
+    }
+    int how = hourOfWeek(o.timestampMs());
+    a.hourOfWeek = how;
+    // 168 bins over a few weeks are sparse: smooth each bin with its neighbouring hours (weight
+    // 1/2) and the same hour on the neighbouring days (1/4), so 16:00 on a fourth Friday is not
+    // news.
+    double smoothed =
+        hourOfWeek[how]
+            + 0.5 * (hourOfWeek[(how + 1) % 168] + hourOfWeek[(how + 167) % 168])
+            + 0.25 * (hourOfWeek[(how + 24) % 168] + hourOfWeek[(how + 144) % 168]);
+    int k = Signal.HOUR_OF_WEEK.ordinal();
+    a.count[k] = hourOfWeek[how];
+    a.total[k] = events;
+    setRaw(
+        a,
+        Signal.HOUR_OF_WEEK,
+        -Math.log((smoothed + alpha) / (2.5 * events + alpha * 168)),
+        hourOfWeek[how] == 0);
+    if (a.keyHash[Feature.CONTENT.ordinal()] != 0) {
+      long channelCount = count(a.keyHash[Feature.CHANNEL.ordinal()]);
+      categorical(
+          a,
+          Signal.CONTENT_CLASS,
+          Feature.CONTENT,
+          channelCount,
+          featureDistinct[Feature.CONTENT.ordinal()],
+          alpha);
+    }
+    if (o.sessionId() != null) {
+      categorical(
+          a,
+          Signal.SESSION_LENGTH,
+          Feature.SESSION_POSITION,
+          featureTotal[Feature.SESSION_POSITION.ordinal()],
+          31,
+          alpha);
+    }
+    if (rateCount > 0 && activeHours >= 24) {
+      double mean = (double) hourSum / activeHours;
+      double variance = Math.max(0, (double) hourSumSq / activeHours - mean * mean);
+      double sd = Math.max(Math.max(Math.sqrt(variance), Math.sqrt(mean)), 1.0);
+      a.rateCount = rateCount;
+      a.rateMean = mean;
+      a.rateSd = sd;
+      setRaw(a, Signal.RATE, (rateCount - mean) / sd, false);
+    }
+    drift(a, alpha);
+    calibrate(a);
+  }
+
+  private void categorical(
+      Assessment a, Signal signal, Feature feature, long total, int distinct, double alpha) {
+    long c = count(a.keyHash[feature.ordinal()]);
+    surprise(a, signal, c, total, distinct, alpha);
+  }
+
+  private void surprise(
+      Assessment a, Signal signal, long c, long total, int distinct, double alpha) {
+    int k = signal.ordinal();
+    a.count[k] = c;
+    a.total[k] = total;
+    setRaw(a, signal, -Math.log((c + alpha) / (total + alpha * (distinct + 1))), c == 0);
+  }
+
+  private static void setRaw(Assessment a, Signal signal, double raw, boolean firstSeen) {
+    int k = signal.ordinal();
+    a.present[k] = true;
+    a.raw[k] = raw;
+    a.firstSeen[k] = firstSeen;
+  }
+
+  private void drift(Assessment a, double alpha) {
+    long older = events - recentEvents;
+    if (older < 100 || recentEvents < 20) {
+      return;
+    }
+    double best = Double.NEGATIVE_INFINITY;
+    for (Feature feature : new Feature[] {Feature.TOOL, Feature.PAIR_GENERAL}) {
+      long hash = a.keyHash[feature.ordinal()];
+      int id = hash == 0 ? -1 : idByHash.get(hash, -1);
+      if (id < 0) {
+        continue;
+      }
+      int inRecent = recent.get(id);
+      if (inRecent < 3) {
+        continue;
+      }
+      long inOlder = totals.get(id) - inRecent;
+      int distinct = featureDistinct[feature.ordinal()];
+      double llr =
+          Math.log((inRecent + alpha) / (recentEvents + alpha * (distinct + 1)))
+              - Math.log((inOlder + alpha) / (older + alpha * (distinct + 1)));
+      if (llr > best) {
+        best = llr;
+        a.driftFeature = feature;
+        a.driftRecent = inRecent;
+        a.driftOlder = inOlder;
+      }
+    }
+    if (best > Double.NEGATIVE_INFINITY) {
+      a.driftRecentEvents = recentEvents;
+      a.driftOlderEvents = older;
+      setRaw(a, Signal.DRIFT, best, false);
+    }
+  }
+
+  private void calibrate(Assessment a) {
+    double max = 0;
+    double sum = 0;
+    int present = 0;
+    for (int k = 0; k < SIGNALS; k++) {
+      if (!a.present[k]) {
+        continue;
+      }
+      present++;
+      double sigma;
+      if (k == Signal.RATE.ordinal()) {
+        sigma = a.raw[k];
+      } else {
+        sigma =
+            calibration[k].sigma(a.raw[k], config.minCalibrationSamples(), config.minSigmaNats());
+      }
+      sigma = Math.max(-50, Math.min(50, sigma));
+      a.sigma[k] = sigma;
+      max = Math.max(max, sigma);
+      sum += Math.max(-10, Math.min(10, sigma));
+    }
+    a.presentSignals = present;
+    a.eventScore = Sidak.correct(max, present);
+    a.aggregateRaw = present > 0 ? sum / Math.sqrt(present) : 0;
+    Moments m = moments[AGGREGATE];
+    a.aggregateZ =
+        m.weight() >= config.minCalibrationSamples()
+            ? Math.max(
+                -10,
+                Math.min(10, (a.aggregateRaw - m.mean()) / Math.max(m.standardDeviation(), 0.1)))
+            : 0;
+  }
+
+  private long count(long hash) {
+    if (hash == 0) {
+      return 0;
+    }
+    int id = idByHash.get(hash, -1);
+    return id < 0 ? 0 : totals.get(id);
+  }
+
+  static long key(Feature feature, CharSequence first, CharSequence second) {
+    long h = Hashing.mix(Hashing.seed(feature.ordinal()), first);
+    if (second != null) {
+      h = Hashing.mix(h, second);
+    }
+    long masked = h & KEY_MASK;
+    return masked == 0 ? 1 : masked;
+  }
+
+  static long positionKey(int position) {
+    int bin = 31 - Integer.numberOfLeadingZeros(Math.max(1, position));
+    long h = Hashing.mix(Hashing.seed(Feature.SESSION_POSITION.ordinal()), bin) & KEY_MASK;
+    return h == 0 ? 1 : h;
+  }
+
+  static int positionBin(int position) {
+    return 31 - Integer.numberOfLeadingZeros(Math.max(1, position));
+  }
+
+  static int hourOfWeek(long timestampMs) {
+    long day = Math.floorDiv(timestampMs, DAY_MS);
+    int hour = (int) (Math.floorMod(timestampMs, DAY_MS) / HOUR_MS);
+    return dayOfWeek(day) * 24 + hour;
+  }
+
+  /** Monday = 0; 1970-01-01 was a Thursday. */
+  static int dayOfWeek(long epochDay) {
+    return (int) Math.floorMod(epochDay + 3, 7);
+  }
+
+  // ---------------------------------------------------------------- learning
+
+  /**
+   * Learns the assessed event into the baseline. Returns false when the event is older than the
+   * window (it trains nothing) or was already learned.
+   */
+  public boolean learn(Assessment a) {
+    if (a.baseline != this) {
+      throw new IllegalArgumentException("the assessment was made by another baseline");
+    }
+    if (a.learned) {
+      return false;
+    }
+    a.learned = true;
+    return learnObservation(
+        a.observation, a.keyHash, a.raw, a.present, a.aggregateRaw, a.sessionRaw);
+  }
+
+  /**
+   * Scores, then learns unless the event scores at or above the event threshold, in which case it
+   * is quarantined under {@code eventId} until {@link #release released} or {@link #discard
+   * discarded}. The usual way to feed a baseline.
+   */
+  public Assessment accept(String eventId, Observation observation) {
+    return accept(eventId, observation, null);
+  }
+
+  /** {@link #accept(String, Observation)} with a cohort for the warm-up. */
+  public Assessment accept(String eventId, Observation observation, Baseline cohort) {
+    Assessment a = assess(observation, cohort);
+    if (a.state() != BaselineState.UNBASELINED && a.isAlert()) {
+      quarantine(eventId, observation);
+    } else {
+      learn(a);
+    }
+    return a;
+  }
+
+  /**
+   * Holds an event out of learning; the oldest held event is dropped (never learned) past the cap.
+   */
+  public void quarantine(String eventId, Observation observation) {
+    if (config.quarantineCapacity() == 0) {
+      return;
+    }
+    quarantine.addLast(new Quarantined(eventId, observation));
+    while (quarantine.size() > config.quarantineCapacity()
+        || quarantineBytes() > QUARANTINE_BYTES) {
+      quarantine.removeFirst();
+    }
+  }
+
+  private long quarantineBytes() {
+    long bytes = 0;
+    for (Quarantined q : quarantine) {
+      bytes +=
+          16
+              + length(q.eventId())
+              + length(q.observation().sessionId())
+              + length(q.observation().actionType())
+              + length(q.observation().tool())
+              + length(q.observation().resource())
+              + length(q.observation().channel())
+              + length(q.observation().contentClass());
+    }
+    return bytes;
+  }
+
+  private static int length(String s) {
+    return s == null ? 1 : s.length() + 2;
+  }
+
+  /** Ids of the events held out of learning, oldest first. */
+  public List<String> quarantined() {
+    return quarantine.stream().map(Quarantined::eventId).toList();
+  }
+
+  /** Learns a quarantined event as benign; false when it is not (or no longer) held. */
+  public boolean release(String eventId) {
+    for (Iterator<Quarantined> it = quarantine.iterator(); it.hasNext(); ) {
+      Quarantined q = it.next();
+      if (q.eventId().equals(eventId)) {
+        it.remove();
+        Assessment a =
+            new Assessment(this, this, q.observation(), BaselineState.BASELINED, null, 1);
+        computeSignals(a, -1);
+        a.learned = true;
+        learnObservation(q.observation(), a.keyHash, a.raw, a.present, Double.NaN, Double.NaN);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Drops a quarantined event for good (a true positive); false when it is not held. */
+  public boolean discard(String eventId) {
+    return quarantine.removeIf(q -> q.eventId().equals(eventId));
+  }
+
+  private boolean learnObservation(
+      Observation o,
+      long[] keyHash,
+      double[] raw,
+      boolean[] present,
+      double aggregateRaw,
+      double sessionRaw) {
+    long day = Math.floorDiv(o.timestampMs(), DAY_MS);
+    if (open == null) {
+      open = new DayBucket(day);
+    } else if (day > open.day()) {
+      roll(day);
+    }
+    if (day <= open.day() - config.windowDays()) {
+      return false;
+    }
+    DayBucket target;
+    byte[] before = null;
+    if (day == open.day()) {
+      target = open;
+    } else {
+      before = closed.get(day);
+      target = before == null ? new DayBucket(day) : DayBucket.decode(before);
+    }
+    boolean isRecent = day > open.day() - config.driftDays();
+    long noveltyCap = noveltyCap();
+    for (Feature feature : Feature.ALL) {
+      long hash = keyHash[feature.ordinal()];
+      if (hash == 0) {
+        continue;
+      }
+      int id = idByHash.get(hash, -1);
+      if (id >= 0 && isNovel(id) && target.counts().get(id) >= noveltyCap) {
+        continue; // a new behaviour learns at most its daily cap: slow poisoning stays visible
+      }
+      if (id < 0) {
+        id = newKey(feature, hash, nameOf(feature, o));
+      }
+      target.counts().add(id, 1);
+      totals.add(id, 1);
+      featureTotal[feature.ordinal()]++;
+      if (isRecent) {
+        recent.add(id, 1);
+      }
+    }
+    int hourOfDay = (int) (Math.floorMod(o.timestampMs(), DAY_MS) / HOUR_MS);
+    if (before != null) {
+      removeRateStats(target.hourly());
+    }
+    target.addEvent(hourOfDay, 1);
+    hourOfWeek[dayOfWeek(day) * 24 + hourOfDay]++;
+    events++;
+    if (isRecent) {
+      recentEvents++;
+    }
+    if (target != open) {
+      if (before != null) {
+        closedBytes -= before.length;
+      }
+      byte[] after = target.encode();
+      closed.put(day, after);
+      closedBytes += after.length;
+      addRateStats(target.hourly());
+    }
+    // Calibrate only on a warm baseline: in the first days everything is new, and those surprises
+    // would teach the calibration that novelty is normal.
+    boolean calibrate = isWarm();
+    for (int k = 0; k < SIGNALS; k++) {
+      if (calibrate && present[k] && k != Signal.RATE.ordinal()) {
+        calibration[k].accept(raw[k]);
+      }
+    }
+    if (calibrate && !Double.isNaN(aggregateRaw)) {
+      moments[AGGREGATE].accept(aggregateRaw);
+    }
+    if (calibrate && !Double.isNaN(sessionRaw) && o.sessionId() != null) {
+      moments[SESSION].accept(sessionRaw);
+    }
+    enforceSizeCap();
+    return true;
+  }
+
+  private boolean isNovel(int id) {
+    return totals.get(id) == recent.get(id) && events - recentEvents >= 100;
+  }
+
+  private long noveltyCap() {
+    long days = Math.max(1, activeDays());
+    return Math.max(5, (long) Math.ceil(config.noveltyDailyShare() * events / days));
+  }
+
+  private String nameOf(Feature feature, Observation o) {
+    String name =
+        switch (feature) {
+          case ACTION_TYPE -> o.actionType();
+          case TOOL -> o.tool();
+          case PAIR_GENERAL -> o.tool() + " " + ResourceGeneralizer.generalize(o.resource());
+          case CHANNEL -> o.channel();
+          case CONTENT -> o.channel() + " " + o.contentClass();
+          default -> null;
+        };
+    return name == null || name.length() <= MAX_NAME_CHARS
+        ? name
+        : name.substring(0, MAX_NAME_CHARS);
+  }
+
+  private int newKey(Feature feature, long hash, String name) {
+    if (featureDistinct[feature.ordinal()] >= feature.cap()) {
+      evictLeastUsed(feature, Math.max(1, feature.cap() / 4));
+    }
+    int id = (nextSeq++ << Feature.BITS) | feature.ordinal();
+    if (nextSeq >= (1 << (31 - Feature.BITS))) {
+      nextSeq =
+          1; // ids are only compared within the window; renumbering is not needed before 2^27 keys
+    }
+    idByHash.put(hash, id);
+    keys.put(id, new Key(hash, name));
+    featureDistinct[feature.ordinal()]++;
+    nameBytes += name == null ? 0 : name.length();
+    return id;
+  }
+
+  /** Evicts the {@code n} least used keys of {@code feature} (ties: oldest first). */
+  void evictLeastUsed(Feature feature, int n) {
+    List<int[]> candidates = new ArrayList<>();
+    for (Integer id : keys.keySet()) {
+      if (Feature.of(id) == feature) {
+        candidates.add(new int[] {id, totals.get(id)});
+      }
+    }
+    candidates.sort(
+        (x, y) -> x[1] != y[1] ? Integer.compare(x[1], y[1]) : Integer.compare(x[0], y[0]));
+    for (int i = 0; i < Math.min(n, candidates.size()); i++) {
+      dropKey(candidates.get(i)[0]);
+    }
+  }
+
+  private void dropKey(int id) {
+    Feature feature = Feature.of(id);
+    int count = totals.remove(id);
+    featureTotal[feature.ordinal()] -= count;
+    if (open != null) {
+      open.counts().remove(id);
+    }
+    recent.remove(id);
+    Key key = keys.remove(id);
+    if (key != null) {
+      idByHash.remove(key.hash());
+      nameBytes -= key.name() == null ? 0 : key.name().length();
+      featureDistinct[feature.ordinal()]--;
+    }
+  }
+
+  private void roll(long newDay) {
+    long oldDay = open.day();
+    byte[] bytes = open.encode();
+    closed.put(oldDay, bytes);
+    closedBytes += bytes.length;
+    addRateStats(open.hourly());
+    open = new DayBucket(newDay);
+    // days leaving the recent range
+    for (Map.Entry<Long, byte[]> e :
+        closed
+            .subMap(oldDay - config.driftDays(), false, newDay - config.driftDays(), true)
+            .entrySet()) {
+      subtractFromRecent(e.getValue());
+    }
+    // days leaving the window
+    while (!closed.isEmpty() && closed.firstKey() <= newDay - config.windowDays()) {
+      Map.Entry<Long, byte[]> leaving = closed.pollFirstEntry();
+      subtractBucket(leaving.getKey(), leaving.getValue());
+    }
+    double factor =
+        Math.pow(1 - 1.0 / config.windowDays(), Math.min(newDay - oldDay, config.windowDays()));
+    for (Moments m : moments) {
+      m.age(factor);
+    }
+    for (long d = 0; d < Math.min(newDay - oldDay, config.windowDays()); d++) {
+      for (TailCalibrator c : calibration) {
+        c.age(config.windowDays() - 1, config.windowDays());
+      }
+    }
+  }
+
+  private void subtractFromRecent(byte[] bucket) {
+    DayBucket.forEachEntry(
+        bucket,
+        (id, count) -> {
+          if (recent.containsKey(id)) {
+            recent.add(id, -Math.min(count, recent.get(id)));
+          }
+        });
+    recentEvents -= DayBucket.decodeEvents(bucket);
+    if (recentEvents < 0) {
+      recentEvents = 0;
+    }
+  }
+
+  private void subtractBucket(long day, byte[] bucket) {
+    closedBytes -= bucket.length;
+    DayBucket.forEachEntry(
+        bucket,
+        (id, count) -> {
+          if (!keys.containsKey(id)) {
+            return; // evicted since: its counts left the totals then
+          }
+          int left = totals.add(id, -count);
+          featureTotal[Feature.of(id).ordinal()] -= count;
+          if (left <= 0) {
+            if (left < 0) {
+              featureTotal[Feature.of(id).ordinal()] -= left;
+              totals.remove(id);
+            }
+            recent.remove(id);
+            Key key = keys.remove(id);
+            idByHash.remove(key.hash());
+            nameBytes -= key.name() == null ? 0 : key.name().length();
+            featureDistinct[Feature.of(id).ordinal()]--;
+          }
+        });
+    DayBucket decoded = DayBucket.decode(bucket);
+    int dow = dayOfWeek(day);
+    for (int h = 0; h < 24; h++) {
+      hourOfWeek[dow * 24 + h] -= decoded.hourly()[h];
+    }
+    events -= decoded.events();
+    removeRateStats(decoded.hourly());
+  }
+
+  private void addRateStats(int[] hourly) {
+    for (int c : hourly) {
+      if (c > 0) {
+        activeHours++;
+        hourSum += c;
+        hourSumSq += (long) c * c;
+      }
+    }
+  }
+
+  private void removeRateStats(int[] hourly) {
+    for (int c : hourly) {
+      if (c > 0) {
+        activeHours--;
+        hourSum -= c;
+        hourSumSq -= (long) c * c;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- size
+
+  /** An upper estimate of {@link BaselineCodec#encode} output, maintained incrementally. */
+  public long estimatedBytes() {
+    long dictionary = keys.size() * 12L + nameBytes;
+    long openBytes = open == null ? 0 : 40 + open.counts().size() * 6L;
+    long sessionBytes = sessions.size() * 48L;
+    return 1_024
+        + dictionary
+        + closedBytes
+        + openBytes
+        + sessionBytes
+        + recent.size() * 6L
+        + quarantineBytes();
+  }
+
+  private void enforceSizeCap() {
+    long cap = config.maxEncodedBytes();
+    if (estimatedBytes() <= cap) {
+      return;
+    }
+    compactClosedBuckets();
+    int guard = 0;
+    while (estimatedBytes() > cap && guard++ < 64) {
+      Feature largest = null;
+      for (Feature f : Feature.ALL) {
+        if (featureDistinct[f.ordinal()] > 8
+            && (largest == null
+                || featureDistinct[f.ordinal()] > featureDistinct[largest.ordinal()])) {
+          largest = f;
+        }
+      }
+      if (largest == null) {
+        break;
+      }
+      evictLeastUsed(largest, Math.max(1, featureDistinct[largest.ordinal()] / 4));
+      compactClosedBuckets();
+    }
+    while (estimatedBytes() > cap && closed.size() > 1) {
+      // Last resort: forget the oldest day early rather than break the cap.
+      Map.Entry<Long, byte[]> oldest = closed.pollFirstEntry();
+      subtractBucket(oldest.getKey(), oldest.getValue());
+    }
+  }
+
+  /** Rewrites closed buckets without the entries of evicted keys. */
+  private void compactClosedBuckets() {
+    for (Map.Entry<Long, byte[]> e : closed.entrySet()) {
+      DayBucket bucket = DayBucket.decode(e.getValue());
+      int[] ids = bucket.counts().sortedKeys();
+      boolean dead = false;
+      for (int id : ids) {
+        if (!keys.containsKey(id)) {
+          bucket.counts().remove(id);
+          dead = true;
+        }
+      }
+      if (dead) {
+        byte[] bytes = bucket.encode();
+        closedBytes += bytes.length - e.getValue().length;
+        e.setValue(bytes);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /** Whether the agent has enough history to be scored against itself. */
+  public boolean isWarm() {
+    return activeDays() >= config.warmupDays() && events >= config.warmupEvents();
+  }
+
+  /** Days with at least one learned event in the window. */
+  public int activeDays() {
+    return closed.size() + (open != null && open.events() > 0 ? 1 : 0);
+  }
+
+  /** Learned events in the window. */
+  public long events() {
+    return events;
+  }
+
+  /** The window's span in days as far as data goes, for explanations. */
+  int spanDays() {
+    if (open == null) {
+      return 0;
+    }
+    long first = closed.isEmpty() ? open.day() : closed.firstKey();
+    return (int) Math.min(config.windowDays(), open.day() - first + 1);
+  }
+
+  /** The learned count of a (feature, name) key, for tests and the baseline view. */
+  public long count(String featureName, String first, String second) {
+    Feature feature = Feature.valueOf(featureName);
+    return count(key(feature, first, second));
+  }
+
+  /** The newest day in the window (epoch day), or -1 when empty. */
+  public long newestDay() {
+    return open == null ? -1 : open.day();
+  }
+
+  /**
+   * Changes the window length. Growing keeps every day already held; shrinking drops the days that
+   * fall out.
+   */
+  public void resizeWindow(int days) {
+    BaselineConfig resized = config.withWindowDays(days);
+    this.config = resized;
+    if (open != null) {
+      while (!closed.isEmpty() && closed.firstKey() <= open.day() - days) {
+        Map.Entry<Long, byte[]> leaving = closed.pollFirstEntry();
+        subtractBucket(leaving.getKey(), leaving.getValue());
+      }
+    }
+  }
+
+  /**
+   * Adds {@code other}'s learned history into this one, day by day: how a cohort baseline is built
+   * from its members. Sessions, rate trackers and quarantines are not combined.
+   */
+  public Baseline combine(Baseline other) {
+    if (other.open == null) {
+      return this;
+    }
+    Map<Long, byte[]> days = new TreeMap<>(other.closed);
+    days.put(other.open.day(), other.open.encode());
+    for (Map.Entry<Long, byte[]> e : days.entrySet()) {
+      DayBucket theirs = DayBucket.decode(e.getValue());
+      long day = e.getKey();
+      for (int id : theirs.counts().sortedKeys()) {
+        Key key = other.keys.get(id);
+        if (key == null) {
+          continue;
+        }
+        addCount(day, Feature.of(id), key, theirs.counts().get(id));
+      }
+      for (int h = 0; h < 24; h++) {
+        if (theirs.hourly()[h] > 0) {
+          addEvents(day, h, theirs.hourly()[h]);
+        }
+      }
+    }
+    for (int k = 0; k < calibration.length; k++) {
+      calibration[k].combine(other.calibration[k]);
+    }
+    for (int k = 0; k < moments.length; k++) {
+      moments[k].combine(other.moments[k]);
+    }
+    enforceSizeCap();
+    return this;
+  }
+
+  private DayBucket bucketFor(long day) {
+    if (open == null) {
+      open = new DayBucket(day);
+    } else if (day > open.day()) {
+      roll(day);
+    }
+    if (day <= open.day() - config.windowDays()) {
+      return null;
+    }
+    if (day == open.day()) {
+      return open;
+    }
+    byte[] bytes = closed.get(day);
+    return bytes == null ? new DayBucket(day) : DayBucket.decode(bytes);
+  }
+
+  private void storeBucket(DayBucket bucket, boolean hourlyChanged, int[] hourlyBefore) {
+    if (bucket == open) {
+      return;
+    }
+    byte[] before = closed.get(bucket.day());
+    if (before != null) {
+      closedBytes -= before.length;
+    }
+    if (hourlyChanged) {
+      if (hourlyBefore != null) {
+        removeRateStats(hourlyBefore);
+      }
+      addRateStats(bucket.hourly());
+    }
+    byte[] after = bucket.encode();
+    closed.put(bucket.day(), after);
+    closedBytes += after.length;
+  }
+
+  private void addCount(long day, Feature feature, Key key, int count) {
+    DayBucket bucket = bucketFor(day);
+    if (bucket == null) {
+      return;
+    }
+    int id = idByHash.get(key.hash(), -1);
+    if (id < 0) {
+      id = newKey(feature, key.hash(), key.name());
+    }
+    bucket.counts().add(id, count);
+    totals.add(id, count);
+    featureTotal[feature.ordinal()] += count;
+    if (day > open.day() - config.driftDays()) {
+      recent.add(id, count);
+    }
+    storeBucket(bucket, false, null);
+  }
+
+  private void addEvents(long day, int hourOfDay, int count) {
+    DayBucket bucket = bucketFor(day);
+    if (bucket == null) {
+      return;
+    }
+    int[] before = bucket == open ? null : bucket.hourly().clone();
+    bucket.addEvent(hourOfDay, count);
+    hourOfWeek[dayOfWeek(day) * 24 + hourOfDay] += count;
+    events += count;
+    if (day > open.day() - config.driftDays()) {
+      recentEvents += count;
+    }
+    storeBucket(bucket, true, closed.containsKey(day) ? before : null);
+  }
+
+  // ---------------------------------------------------------------- explanations
+
+  /**
+   * The {@code n} most frequent names of {@code feature} with their counts, most frequent first.
+   */
+  List<Map.Entry<String, Long>> top(Feature feature, int n, String prefix) {
+    List<Map.Entry<String, Long>> all = new ArrayList<>();
+    for (Map.Entry<Integer, Key> e : keys.entrySet()) {
+      if (Feature.of(e.getKey()) != feature || e.getValue().name() == null) {
+        continue;
+      }
+      String name = e.getValue().name();
+      if (prefix != null) {
+        if (!name.startsWith(prefix)) {
+          continue;
+        }
+        name = name.substring(prefix.length());
+      }
+      all.add(Map.entry(name, (long) totals.get(e.getKey())));
+    }
+    all.sort(
+        (x, y) ->
+            x.getValue().equals(y.getValue())
+                ? x.getKey().compareTo(y.getKey())
+                : Long.compare(y.getValue(), x.getValue()));
+    return all.subList(0, Math.min(n, all.size()));
+  }
+
+  /** The busiest hour of the week (0 = Monday 00:00 UTC). */
+  int busiestHourOfWeek() {
+    int best = 0;
+    for (int i = 1; i < 168; i++) {
+      if (hourOfWeek[i] > hourOfWeek[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  /** The share of learned session positions at or below {@code bin}. */
+  double positionShareUpTo(int bin) {
+    long total = featureTotal[Feature.SESSION_POSITION.ordinal()];
+    if (total == 0) {
+      return 0;
+    }
+    long below = 0;
+    for (int b = 0; b <= bin; b++) {
+      below += count(positionKey(1 << b));
+    }
+    return (double) below / total;
+  }
+
+  // ---------------------------------------------------------------- equality
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof Baseline other)) {
+      return false;
+    }
+    return java.util.Arrays.equals(BaselineCodec.encode(this), BaselineCodec.encode(other));
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Arrays.hashCode(BaselineCodec.encode(this));
+  }
+}
