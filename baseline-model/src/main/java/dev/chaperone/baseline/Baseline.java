@@ -67,11 +67,13 @@ public final class Baseline {
   static final int MAX_SESSIONS = 32;
   static final int MAX_NAME_CHARS = 128;
   static final int QUARANTINE_BYTES = 16 * 1024;
-  static final long KEY_MASK = (1L << 40) - 1;
+  static final long KEY_MASK = 0xFFFF_FFFFL;
+  static final int MAX_SEQ = 1 << (31 - Feature.BITS);
+  static final long SESSION_IDLE_MS = 2 * 3_600_000L;
 
   BaselineConfig config;
 
-  // dictionary: 40-bit key hash <-> id ((seq << 4) | feature)
+  // dictionary: 32-bit key hash <-> id ((seq << 4) | feature)
   final LongIntMap idByHash = new LongIntMap(256);
   final HashMap<Integer, Key> keys = new HashMap<>();
   int nextSeq = 1;
@@ -111,7 +113,7 @@ public final class Baseline {
 
   private final StringBuilder scratch = new StringBuilder(64);
 
-  /** A dictionary entry: the key's 40-bit hash and, for named features, its readable name. */
+  /** A dictionary entry: the key's 32-bit hash and, for named features, its readable name. */
   record Key(long hash, String name) {}
 
   /** What a session in progress remembers. */
@@ -209,10 +211,16 @@ public final class Baseline {
       s = new SessionState();
       s.lastSeenMs = o.timestampMs();
       sessions.put(o.sessionId(), s);
-      if (sessions.size() > MAX_SESSIONS) {
-        Iterator<Map.Entry<String, SessionState>> eldest = sessions.entrySet().iterator();
-        eldest.next();
-        eldest.remove();
+      // Forget sessions idle for two hours of event time, and the least recent past the cap.
+      Iterator<Map.Entry<String, SessionState>> eldest = sessions.entrySet().iterator();
+      while (eldest.hasNext()) {
+        Map.Entry<String, SessionState> e = eldest.next();
+        boolean idle = e.getValue().lastSeenMs < o.timestampMs() - SESSION_IDLE_MS;
+        if (e.getValue() != s && (idle || sessions.size() > MAX_SESSIONS)) {
+          eldest.remove();
+        } else {
+          break;
+        }
       }
     }
     return s;
@@ -683,11 +691,16 @@ public final class Baseline {
     if (featureDistinct[feature.ordinal()] >= feature.cap()) {
       evictLeastUsed(feature, Math.max(1, feature.cap() / 4));
     }
-    int id = (nextSeq++ << Feature.BITS) | feature.ordinal();
-    if (nextSeq >= (1 << (31 - Feature.BITS))) {
-      nextSeq =
-          1; // ids are only compared within the window; renumbering is not needed before 2^27 keys
-    }
+    int id;
+    do {
+      if (nextSeq >= MAX_SEQ) {
+        // After 2^27 keys the sequence wraps: drop every reference to dead keys first, so a
+        // reused id can never pick up an old key's counts.
+        nextSeq = 1;
+        compactClosedBuckets();
+      }
+      id = (nextSeq++ << Feature.BITS) | feature.ordinal();
+    } while (keys.containsKey(id));
     idByHash.put(hash, id);
     keys.put(id, new Key(hash, name));
     featureDistinct[feature.ordinal()]++;

@@ -13,7 +13,7 @@ import java.util.Map;
  * the format version; every older version keeps decoding. Deterministic: equal baselines encode to
  * equal bytes (dictionary and maps are written sorted by id). Thread-safe (stateless).
  *
- * <p>Version 1 layout: version, window days, next key sequence; the dictionary (id delta, 40-bit
+ * <p>Version 1 layout: version, window days, next key sequence; the dictionary (id delta, 32-bit
  * hash, window count, name) sorted by id; event totals and active-hour moments; 168 hour-of-week
  * counts; the recent-days counts; the open day and each closed day as {@link DayBucket} encodings;
  * calibration moments; sessions in progress; the rate tracker; the quarantine.
@@ -39,7 +39,7 @@ public final class BaselineCodec {
       Baseline.Key key = b.keys.get(id);
       out.writeVarInt(id - previous);
       previous = id;
-      for (int i = 0; i < 5; i++) {
+      for (int i = 0; i < 4; i++) {
         out.writeByte((int) (key.hash() >>> (8 * i)));
       }
       out.writeVarInt(b.totals.get(id));
@@ -135,7 +135,7 @@ public final class BaselineCodec {
     for (int i = 0; i < keys; i++) {
       id += in.readVarInt();
       long hash = 0;
-      for (int j = 0; j < 5; j++) {
+      for (int j = 0; j < 4; j++) {
         hash |= (long) in.readByte() << (8 * j);
       }
       int count = in.readVarInt();

@@ -96,8 +96,14 @@ class BaselineDetectionTest {
     long sunday3am = SyntheticAgent.START_MS + 34 * SyntheticAgent.DAY_MS + 3 * 3_600_000L;
     double best = 0;
     Assessment top = null;
+    SyntheticAgent sameProcess = new SyntheticAgent(SEED);
+    List<Observation> burst = new ArrayList<>();
+    while (burst.size() < 150) {
+      // normal sessions, only at the wrong time and ten times as many
+      burst.addAll(sameProcess.session(sunday3am + burst.size() * 20_000L));
+    }
     for (int i = 0; i < 150; i++) {
-      Observation normal = agent.action(sunday3am + i * 20_000L, "burst-" + (i / 10), i % 3);
+      Observation normal = burst.get(i).at(sunday3am + i * 20_000L);
       Assessment a = baseline.accept("b-" + i, normal);
       if (a.eventScore() > best) {
         best = a.eventScore();
@@ -145,9 +151,25 @@ class BaselineDetectionTest {
   private static Assessment injectInSession(int before, Observation injected) {
     Baseline baseline = fresh();
     long t = SyntheticAgent.START_MS + 30 * SyntheticAgent.DAY_MS + 10 * 3_600_000L;
-    List<Observation> session = new SyntheticAgent(7).session(t);
-    for (int i = 0; i < Math.min(before, session.size()); i++) {
-      baseline.accept("n-" + i, session.get(i).inSession("inj"));
+    // Lead in with the tool that most often precedes the injected one, so that only the injected
+    // deviation is new; a tool never seen has no usual predecessor and follows a normal session.
+    String predecessor = null;
+    long best = 0;
+    for (String p : SyntheticAgent.TOOLS) {
+      long c = baseline.count("TRANSITION", p, injected.tool());
+      if (c > best) {
+        best = c;
+        predecessor = p;
+      }
+    }
+    if (predecessor != null) {
+      int index = java.util.Arrays.asList(SyntheticAgent.TOOLS).indexOf(predecessor);
+      baseline.accept("n-0", new SyntheticAgent(SEED).action(t, "inj", index));
+    } else {
+      List<Observation> session = new SyntheticAgent(SEED).session(t);
+      for (int i = 0; i < Math.min(before, session.size()); i++) {
+        baseline.accept("n-" + i, session.get(i).inSession("inj"));
+      }
     }
     return baseline.assess(injected.at(t + 120_000).inSession("inj"));
   }

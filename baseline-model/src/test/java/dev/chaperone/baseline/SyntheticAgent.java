@@ -41,11 +41,23 @@ final class SyntheticAgent {
   };
 
   private final SplittableRandom random;
+  private final int sessionsPerWeekday;
+  private final int idsPerFamily;
   private final double[] popularity = new double[TOOLS.length];
   private final int[][] next = new int[TOOLS.length][3];
   private int session;
 
   SyntheticAgent(long seed) {
+    this(seed, 28, 40);
+  }
+
+  /**
+   * @param sessionsPerWeekday the least sessions on a weekday (up to 8 more)
+   * @param idsPerFamily distinct ids per resource family (threads, tickets, …)
+   */
+  SyntheticAgent(long seed, int sessionsPerWeekday, int idsPerFamily) {
+    this.sessionsPerWeekday = sessionsPerWeekday;
+    this.idsPerFamily = idsPerFamily;
     random = new SplittableRandom(seed);
     double sum = 0;
     for (int i = 0; i < TOOLS.length; i++) {
@@ -64,7 +76,7 @@ final class SyntheticAgent {
   List<Observation> day(int day) {
     List<Observation> out = new ArrayList<>();
     boolean weekend = Math.floorMod(day, 7) >= 5;
-    int sessions = weekend ? random.nextInt(3) : 28 + random.nextInt(8);
+    int sessions = weekend ? random.nextInt(3) : sessionsPerWeekday + random.nextInt(8);
     List<Long> starts = new ArrayList<>();
     for (int s = 0; s < sessions; s++) {
       starts.add(
@@ -111,7 +123,7 @@ final class SyntheticAgent {
     if (family.startsWith("repo://")) {
       return family + REPOS[zipf(REPOS.length)];
     }
-    return family + (1000 + zipf(40));
+    return family + (1000 + zipf(idsPerFamily));
   }
 
   private int zipf(int n) {

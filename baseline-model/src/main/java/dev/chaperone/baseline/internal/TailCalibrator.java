@@ -6,7 +6,7 @@ package dev.chaperone.baseline.internal;
  * for this agent (a noisy agent) scores low, and one that never is (a regular agent) scores high.
  *
  * <p>The history is a histogram of {@value #BINS} bins of {@value #WIDTH} over [{@code low}, low +
- * 16], in fixed-point weights (1/256) so that encoding is exact. Where the histogram holds at least
+ * 16], in fixed-point weights (1/16) so that encoding is exact. Where the histogram holds at least
  * 5% of the weight above a value, p is read from it (linear within a bin). Above the 95th
  * percentile the tail is extrapolated as exponential (peaks over threshold with a generalised
  * Pareto of shape 0): p = 0.05·exp(−(x − x₉₅)/β), β the mean excess over x₉₅, floored at {@code
@@ -17,7 +17,7 @@ public final class TailCalibrator {
 
   public static final int BINS = 64;
   public static final double WIDTH = 0.25;
-  static final long ONE = 256;
+  static final long ONE = 16;
   private static final double TAIL = 0.05;
   private static final double DEEP_TAIL = 0.01;
   private static final double DEEP_TAIL_SAMPLES = 2_000;
@@ -132,15 +132,31 @@ public final class TailCalibrator {
     refreshedAt = -1;
   }
 
+  /** Writes the occupied range of bins only: first bin, bin count, weights. */
   public void write(Varint.Writer out) {
-    for (long w : weights) {
-      out.writeVarLong(w);
+    int first = 0;
+    while (first < BINS && weights[first] == 0) {
+      first++;
+    }
+    int last = BINS - 1;
+    while (last >= first && weights[last] == 0) {
+      last--;
+    }
+    out.writeVarInt(first).writeVarInt(last - first + 1);
+    for (int i = first; i <= last; i++) {
+      out.writeVarLong(weights[i]);
     }
   }
 
   public void read(Varint.Reader in) {
+    java.util.Arrays.fill(weights, 0);
     total = 0;
-    for (int i = 0; i < BINS; i++) {
+    int first = in.readVarInt();
+    int length = in.readVarInt();
+    if (first + length > BINS) {
+      throw new IllegalArgumentException("calibration bins out of range: " + first + "+" + length);
+    }
+    for (int i = first; i < first + length; i++) {
       weights[i] = in.readVarLong();
       total += weights[i];
     }
