@@ -69,6 +69,7 @@ public final class Baseline {
   static final int QUARANTINE_BYTES = 16 * 1024;
   static final long KEY_MASK = 0xFFFF_FFFFL;
   static final int MAX_SEQ = 1 << (31 - Feature.BITS);
+  static final double DRIFT_DISPERSION_SD = 2.0;
   static final long SESSION_IDLE_MS = 2 * 3_600_000L;
 
   BaselineConfig config;
@@ -393,12 +394,15 @@ public final class Baseline {
         continue;
       }
       long inOlder = totals.get(id) - inRecent;
-      int distinct = featureDistinct[feature.ordinal()];
-      double llr =
-          Math.log((inRecent + alpha) / (recentEvents + alpha * (distinct + 1)))
-              - Math.log((inOlder + alpha) / (older + alpha * (distinct + 1)));
-      if (llr > best) {
-        best = llr;
+      // Two-proportion z-test of the recent share against the older share, deflated by a fixed
+      // dispersion (φ = 4): actions come in sessions, so counts vary more than binomially.
+      double pooled = (double) (inRecent + inOlder) / events;
+      double se =
+          Math.sqrt(Math.max(pooled * (1 - pooled), 1e-9) * (1.0 / recentEvents + 1.0 / older));
+      double z =
+          ((double) inRecent / recentEvents - (double) inOlder / older) / se / DRIFT_DISPERSION_SD;
+      if (z > best) {
+        best = z;
         a.driftFeature = feature;
         a.driftRecent = inRecent;
         a.driftOlder = inOlder;
@@ -421,7 +425,7 @@ public final class Baseline {
       }
       present++;
       double sigma;
-      if (k == Signal.RATE.ordinal()) {
+      if (k == Signal.RATE.ordinal() || k == Signal.DRIFT.ordinal()) {
         sigma = a.raw[k];
       } else {
         sigma =
@@ -649,7 +653,7 @@ public final class Baseline {
     // would teach the calibration that novelty is normal.
     boolean calibrate = isWarm();
     for (int k = 0; k < SIGNALS; k++) {
-      if (calibrate && present[k] && k != Signal.RATE.ordinal()) {
+      if (calibrate && present[k] && k != Signal.RATE.ordinal() && k != Signal.DRIFT.ordinal()) {
         calibration[k].accept(raw[k]);
       }
     }

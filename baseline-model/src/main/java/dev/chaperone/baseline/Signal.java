@@ -27,8 +27,9 @@ public enum Signal {
    */
   SESSION_LENGTH("session length"),
   /**
-   * Log ratio of how often the tool or resource family occurs in the last days against the rest of
-   * the window: slow drift towards new behaviour.
+   * Two-proportion z-score of the tool's or resource family's share in the last days against its
+   * share in the rest of the window, deflated for session clustering: slow drift towards a
+   * behaviour. A z-score already, so not calibrated further (like {@link #RATE}).
    */
   DRIFT("drift");
 
