@@ -11,7 +11,6 @@ import dev.chaperone.baseline.internal.Sidak;
 import dev.chaperone.baseline.internal.TailCalibrator;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,18 +69,19 @@ public final class Baseline {
   static final long KEY_MASK = 0xFFFF_FFFFL;
   static final int MAX_SEQ = 1 << (31 - Feature.BITS);
   static final double DRIFT_DISPERSION_SD = 2.0;
+  private static final Feature[] DRIFT_FEATURES = {Feature.TOOL, Feature.PAIR_GENERAL};
   static final long SESSION_IDLE_MS = 2 * 3_600_000L;
 
   BaselineConfig config;
 
   // dictionary: 32-bit key hash <-> id ((seq << 4) | feature)
-  final LongIntMap idByHash = new LongIntMap(256);
-  final HashMap<Integer, Key> keys = new HashMap<>();
+  final LongIntMap idByHash;
+  final KeyTable keys;
   int nextSeq = 1;
   long nameBytes;
 
   // running totals over the window
-  final IntIntMap totals = new IntIntMap(256);
+  final IntIntMap totals;
   final long[] featureTotal = new long[Feature.ALL.length];
   final int[] featureDistinct = new int[Feature.ALL.length];
   final long[] hourOfWeek = new long[168];
@@ -111,11 +111,12 @@ public final class Baseline {
   int rateCount;
 
   final ArrayDeque<Quarantined> quarantine = new ArrayDeque<>();
+  long quarantineBytes;
 
   private final StringBuilder scratch = new StringBuilder(64);
-
-  /** A dictionary entry: the key's 32-bit hash and, for named features, its readable name. */
-  record Key(long hash, String name) {}
+  private static final int GENERALIZED_CACHE = 256;
+  private final String[] generalizedFrom = new String[GENERALIZED_CACHE];
+  private final String[] generalizedTo = new String[GENERALIZED_CACHE];
 
   /** What a session in progress remembers. */
   static final class SessionState {
@@ -131,6 +132,15 @@ public final class Baseline {
 
   /** An empty baseline. */
   public Baseline(BaselineConfig config) {
+    this(config, 256);
+  }
+
+  /** An empty baseline sized for about {@code expectedKeys} keys (decoding knows the number). */
+  Baseline(BaselineConfig config, int expectedKeys) {
+    int capacity = Math.max(64, expectedKeys + expectedKeys / 4);
+    this.idByHash = new LongIntMap(capacity);
+    this.keys = new KeyTable(capacity);
+    this.totals = new IntIntMap(capacity);
     this.config = Objects.requireNonNull(config, "config");
     for (Signal s : Signal.values()) {
       calibration[s.ordinal()] = new TailCalibrator(s == Signal.DRIFT ? -10 : 0);
@@ -248,9 +258,8 @@ public final class Baseline {
     long previousToolHash = a.previousTool == null ? 0 : key(Feature.TOOL, a.previousTool, null);
     if (o.resource() != null) {
       a.keyHash[Feature.PAIR.ordinal()] = key(Feature.PAIR, o.tool(), o.resource());
-      scratch.setLength(0);
-      ResourceGeneralizer.generalize(o.resource(), scratch);
-      a.keyHash[Feature.PAIR_GENERAL.ordinal()] = key(Feature.PAIR_GENERAL, o.tool(), scratch);
+      a.keyHash[Feature.PAIR_GENERAL.ordinal()] =
+          key(Feature.PAIR_GENERAL, o.tool(), generalized(o.resource()));
     }
     if (a.previousTool != null) {
       a.keyHash[Feature.TRANSITION.ordinal()] = key(Feature.TRANSITION, a.previousTool, o.tool());
@@ -383,7 +392,7 @@ public final class Baseline {
       return;
     }
     double best = Double.NEGATIVE_INFINITY;
-    for (Feature feature : new Feature[] {Feature.TOOL, Feature.PAIR_GENERAL}) {
+    for (Feature feature : DRIFT_FEATURES) {
       long hash = a.keyHash[feature.ordinal()];
       int id = hash == 0 ? -1 : idByHash.get(hash, -1);
       if (id < 0) {
@@ -456,6 +465,23 @@ public final class Baseline {
     return id < 0 ? 0 : totals.get(id);
   }
 
+  /**
+   * The generalised form of {@code resource}, from a small direct-mapped cache: agents revisit
+   * their resources, and generalising is the costliest step of hashing an event.
+   */
+  private CharSequence generalized(String resource) {
+    int slot = resource.hashCode() & (GENERALIZED_CACHE - 1);
+    if (resource.equals(generalizedFrom[slot])) {
+      return generalizedTo[slot];
+    }
+    scratch.setLength(0);
+    ResourceGeneralizer.generalize(resource, scratch);
+    String value = scratch.toString();
+    generalizedFrom[slot] = resource;
+    generalizedTo[slot] = value;
+    return value;
+  }
+
   static long key(Feature feature, CharSequence first, CharSequence second) {
     long h = Hashing.mix(Hashing.seed(feature.ordinal()), first);
     if (second != null) {
@@ -525,33 +551,34 @@ public final class Baseline {
   }
 
   /**
-   * Holds an event out of learning; the oldest held event is dropped (never learned) past the cap.
+   * Holds an event out of learning; the oldest held event is dropped (never learned) past the cap
+   * of {@code quarantineCapacity} events or 16 KiB.
    */
   public void quarantine(String eventId, Observation observation) {
     if (config.quarantineCapacity() == 0) {
       return;
     }
-    quarantine.addLast(new Quarantined(eventId, observation));
-    while (quarantine.size() > config.quarantineCapacity()
-        || quarantineBytes() > QUARANTINE_BYTES) {
-      quarantine.removeFirst();
+    holdQuarantined(new Quarantined(eventId, observation));
+    while (quarantine.size() > config.quarantineCapacity() || quarantineBytes > QUARANTINE_BYTES) {
+      quarantineBytes -= sizeOf(quarantine.removeFirst());
     }
   }
 
-  private long quarantineBytes() {
-    long bytes = 0;
-    for (Quarantined q : quarantine) {
-      bytes +=
-          16
-              + length(q.eventId())
-              + length(q.observation().sessionId())
-              + length(q.observation().actionType())
-              + length(q.observation().tool())
-              + length(q.observation().resource())
-              + length(q.observation().channel())
-              + length(q.observation().contentClass());
-    }
-    return bytes;
+  void holdQuarantined(Quarantined q) {
+    quarantine.addLast(q);
+    quarantineBytes += sizeOf(q);
+  }
+
+  private static long sizeOf(Quarantined q) {
+    Observation o = q.observation();
+    return 16
+        + length(q.eventId())
+        + length(o.sessionId())
+        + length(o.actionType())
+        + length(o.tool())
+        + length(o.resource())
+        + length(o.channel())
+        + length(o.contentClass());
   }
 
   private static int length(String s) {
@@ -569,6 +596,7 @@ public final class Baseline {
       Quarantined q = it.next();
       if (q.eventId().equals(eventId)) {
         it.remove();
+        quarantineBytes -= sizeOf(q);
         Assessment a =
             new Assessment(this, this, q.observation(), BaselineState.BASELINED, null, 1);
         computeSignals(a, -1);
@@ -582,7 +610,15 @@ public final class Baseline {
 
   /** Drops a quarantined event for good (a true positive); false when it is not held. */
   public boolean discard(String eventId) {
-    return quarantine.removeIf(q -> q.eventId().equals(eventId));
+    for (Iterator<Quarantined> it = quarantine.iterator(); it.hasNext(); ) {
+      Quarantined q = it.next();
+      if (q.eventId().equals(eventId)) {
+        it.remove();
+        quarantineBytes -= sizeOf(q);
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean learnObservation(
@@ -704,9 +740,9 @@ public final class Baseline {
         compactClosedBuckets();
       }
       id = (nextSeq++ << Feature.BITS) | feature.ordinal();
-    } while (keys.containsKey(id));
+    } while (keys.contains(id));
     idByHash.put(hash, id);
-    keys.put(id, new Key(hash, name));
+    keys.put(id, hash, name);
     featureDistinct[feature.ordinal()]++;
     nameBytes += name == null ? 0 : name.length();
     return id;
@@ -715,11 +751,12 @@ public final class Baseline {
   /** Evicts the {@code n} least used keys of {@code feature} (ties: oldest first). */
   void evictLeastUsed(Feature feature, int n) {
     List<int[]> candidates = new ArrayList<>();
-    for (Integer id : keys.keySet()) {
-      if (Feature.of(id) == feature) {
-        candidates.add(new int[] {id, totals.get(id)});
-      }
-    }
+    keys.forEach(
+        (id, hash, name) -> {
+          if (Feature.of(id) == feature) {
+            candidates.add(new int[] {id, totals.get(id)});
+          }
+        });
     candidates.sort(
         (x, y) -> x[1] != y[1] ? Integer.compare(x[1], y[1]) : Integer.compare(x[0], y[0]));
     for (int i = 0; i < Math.min(n, candidates.size()); i++) {
@@ -735,10 +772,11 @@ public final class Baseline {
       open.counts().remove(id);
     }
     recent.remove(id);
-    Key key = keys.remove(id);
-    if (key != null) {
-      idByHash.remove(key.hash());
-      nameBytes -= key.name() == null ? 0 : key.name().length();
+    if (keys.contains(id)) {
+      idByHash.remove(keys.hash(id));
+      String name = keys.name(id);
+      nameBytes -= name == null ? 0 : name.length();
+      keys.remove(id);
       featureDistinct[feature.ordinal()]--;
     }
   }
@@ -772,6 +810,9 @@ public final class Baseline {
         c.age(config.windowDays() - 1, config.windowDays());
       }
     }
+    for (TailCalibrator c : calibration) {
+      c.freeze();
+    }
   }
 
   private void subtractFromRecent(byte[] bucket) {
@@ -793,7 +834,7 @@ public final class Baseline {
     DayBucket.forEachEntry(
         bucket,
         (id, count) -> {
-          if (!keys.containsKey(id)) {
+          if (!keys.contains(id)) {
             return; // evicted since: its counts left the totals then
           }
           int left = totals.add(id, -count);
@@ -804,9 +845,10 @@ public final class Baseline {
               totals.remove(id);
             }
             recent.remove(id);
-            Key key = keys.remove(id);
-            idByHash.remove(key.hash());
-            nameBytes -= key.name() == null ? 0 : key.name().length();
+            idByHash.remove(keys.hash(id));
+            String name = keys.name(id);
+            nameBytes -= name == null ? 0 : name.length();
+            keys.remove(id);
             featureDistinct[Feature.of(id).ordinal()]--;
           }
         });
@@ -852,7 +894,7 @@ public final class Baseline {
         + openBytes
         + sessionBytes
         + recent.size() * 6L
-        + quarantineBytes();
+        + quarantineBytes;
   }
 
   private void enforceSizeCap() {
@@ -891,7 +933,7 @@ public final class Baseline {
       int[] ids = bucket.counts().sortedKeys();
       boolean dead = false;
       for (int id : ids) {
-        if (!keys.containsKey(id)) {
+        if (!keys.contains(id)) {
           bucket.counts().remove(id);
           dead = true;
         }
@@ -970,11 +1012,11 @@ public final class Baseline {
       DayBucket theirs = DayBucket.decode(e.getValue());
       long day = e.getKey();
       for (int id : theirs.counts().sortedKeys()) {
-        Key key = other.keys.get(id);
-        if (key == null) {
+        if (!other.keys.contains(id)) {
           continue;
         }
-        addCount(day, Feature.of(id), key, theirs.counts().get(id));
+        addCount(
+            day, Feature.of(id), other.keys.hash(id), other.keys.name(id), theirs.counts().get(id));
       }
       for (int h = 0; h < 24; h++) {
         if (theirs.hourly()[h] > 0) {
@@ -1027,14 +1069,14 @@ public final class Baseline {
     closedBytes += after.length;
   }
 
-  private void addCount(long day, Feature feature, Key key, int count) {
+  private void addCount(long day, Feature feature, long hash, String name, int count) {
     DayBucket bucket = bucketFor(day);
     if (bucket == null) {
       return;
     }
-    int id = idByHash.get(key.hash(), -1);
+    int id = idByHash.get(hash, -1);
     if (id < 0) {
-      id = newKey(feature, key.hash(), key.name());
+      id = newKey(feature, hash, name);
     }
     bucket.counts().add(id, count);
     totals.add(id, count);
@@ -1067,19 +1109,20 @@ public final class Baseline {
    */
   List<Map.Entry<String, Long>> top(Feature feature, int n, String prefix) {
     List<Map.Entry<String, Long>> all = new ArrayList<>();
-    for (Map.Entry<Integer, Key> e : keys.entrySet()) {
-      if (Feature.of(e.getKey()) != feature || e.getValue().name() == null) {
-        continue;
-      }
-      String name = e.getValue().name();
-      if (prefix != null) {
-        if (!name.startsWith(prefix)) {
-          continue;
-        }
-        name = name.substring(prefix.length());
-      }
-      all.add(Map.entry(name, (long) totals.get(e.getKey())));
-    }
+    keys.forEach(
+        (id, hash, stored) -> {
+          if (Feature.of(id) != feature || stored == null) {
+            return;
+          }
+          String name = stored;
+          if (prefix != null) {
+            if (!name.startsWith(prefix)) {
+              return;
+            }
+            name = name.substring(prefix.length());
+          }
+          all.add(Map.entry(name, (long) totals.get(id)));
+        });
     all.sort(
         (x, y) ->
             x.getValue().equals(y.getValue())

@@ -32,25 +32,22 @@ public final class BaselineCodec {
     out.writeVarInt(b.config.windowDays());
     out.writeVarInt(b.nextSeq);
 
-    int[] ids = b.keys.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
-    out.writeVarInt(ids.length);
-    int previous = 0;
-    for (int id : ids) {
-      Baseline.Key key = b.keys.get(id);
-      out.writeVarInt(id - previous);
-      previous = id;
-      for (int i = 0; i < 4; i++) {
-        out.writeByte((int) (key.hash() >>> (8 * i)));
-      }
-      out.writeVarInt(b.totals.get(id));
-      if (key.name() == null) {
-        out.writeVarInt(0);
-      } else {
-        byte[] name = key.name().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        out.writeVarInt(name.length + 1);
-        out.writeBytes(name);
-      }
-    }
+    out.writeVarInt(b.keys.size());
+    int[] previous = {0};
+    b.keys.forEach(
+        (id, hash, keyName) -> {
+          out.writeVarInt(id - previous[0]);
+          previous[0] = id;
+          out.writeInt4((int) hash);
+          out.writeVarInt(b.totals.get(id));
+          if (keyName == null) {
+            out.writeVarInt(0);
+          } else {
+            byte[] name = keyName.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            out.writeVarInt(name.length + 1);
+            out.writeBytes(name);
+          }
+        });
 
     out.writeVarLong(b.events).writeVarLong(b.recentEvents);
     out.writeVarLong(b.activeHours).writeVarLong(b.hourSum).writeVarLong(b.hourSumSq);
@@ -127,26 +124,20 @@ public final class BaselineCodec {
 
   private static Baseline decodeV1(Varint.Reader in, BaselineConfig config) {
     int windowDays = in.readVarInt();
-    Baseline b = new Baseline(config.withWindowDays(windowDays));
-    b.nextSeq = in.readVarInt();
-
+    int nextSeq = in.readVarInt();
     int keys = in.readVarInt();
+    Baseline b = new Baseline(config.withWindowDays(windowDays), keys);
+    b.nextSeq = nextSeq;
     int id = 0;
     for (int i = 0; i < keys; i++) {
       id += in.readVarInt();
-      long hash = 0;
-      for (int j = 0; j < 4; j++) {
-        hash |= (long) in.readByte() << (8 * j);
-      }
+      long hash = in.readInt4() & 0xFFFF_FFFFL;
       int count = in.readVarInt();
       int nameLength = in.readVarInt();
-      String name =
-          nameLength == 0
-              ? null
-              : new String(in.readBytes(nameLength - 1), java.nio.charset.StandardCharsets.UTF_8);
+      String name = nameLength == 0 ? null : in.readUtf8(nameLength - 1);
       Feature feature = Feature.of(id);
       b.idByHash.put(hash, id);
-      b.keys.put(id, new Baseline.Key(hash, name));
+      b.keys.put(id, hash, name);
       b.totals.add(id, count);
       b.featureTotal[feature.ordinal()] += count;
       b.featureDistinct[feature.ordinal()]++;
@@ -204,7 +195,7 @@ public final class BaselineCodec {
       String resource = readNullable(in);
       String channel = readNullable(in);
       String content = readNullable(in);
-      b.quarantine.addLast(
+      b.holdQuarantined(
           new Baseline.Quarantined(
               eventId,
               new Observation(timestamp, session, actionType, tool, resource, channel, content)));
@@ -232,6 +223,7 @@ public final class BaselineCodec {
 
   private static void readCounts(Varint.Reader in, IntIntMap counts) {
     int n = in.readVarInt();
+    counts.ensureCapacity(n);
     int id = 0;
     for (int i = 0; i < n; i++) {
       id += in.readVarInt();

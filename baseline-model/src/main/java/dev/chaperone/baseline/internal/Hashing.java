@@ -22,9 +22,7 @@ public final class Hashing {
       return mix(h, 0xFFFF);
     }
     for (int i = 0, n = text.length(); i < n; i++) {
-      char c = text.charAt(i);
-      h = (h ^ (c & 0xFF)) * PRIME;
-      h = (h ^ (c >>> 8)) * PRIME;
+      h = (h ^ text.charAt(i)) * PRIME; // FNV-1a over UTF-16 code units
     }
     return (h ^ 0x1F) * PRIME; // a separator, so ("ab","c") and ("a","bc") differ
   }

@@ -160,6 +160,21 @@ public final class IntIntMap {
     }
   }
 
+  /** Makes room for {@code expected} entries without growing. */
+  public void ensureCapacity(int expected) {
+    if ((size + expected) * 4 > keys.length * 3) {
+      int[] oldKeys = keys;
+      int[] oldValues = values;
+      allocate(Integer.highestOneBit(Math.max(8, (size + expected) * 2 - 1)) << 1);
+      size = 0;
+      for (int i = 0; i < oldKeys.length; i++) {
+        if (oldKeys[i] != EMPTY) {
+          add(oldKeys[i], oldValues[i]);
+        }
+      }
+    }
+  }
+
   public void clear() {
     Arrays.fill(keys, EMPTY);
     Arrays.fill(values, 0);

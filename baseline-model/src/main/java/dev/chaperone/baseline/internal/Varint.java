@@ -57,6 +57,16 @@ public final class Varint {
       return this;
     }
 
+    /** Four bytes, little-endian. */
+    public Writer writeInt4(int value) {
+      ensure(4);
+      buf[len++] = (byte) value;
+      buf[len++] = (byte) (value >>> 8);
+      buf[len++] = (byte) (value >>> 16);
+      buf[len++] = (byte) (value >>> 24);
+      return this;
+    }
+
     public Writer writeDouble(double value) {
       return writeLong(Double.doubleToLongBits(value));
     }
@@ -146,12 +156,30 @@ public final class Varint {
       return v;
     }
 
+    public int readInt4() {
+      need(4);
+      int v =
+          (buf[pos] & 0xFF)
+              | (buf[pos + 1] & 0xFF) << 8
+              | (buf[pos + 2] & 0xFF) << 16
+              | (buf[pos + 3] & 0xFF) << 24;
+      pos += 4;
+      return v;
+    }
+
     public double readDouble() {
       return Double.longBitsToDouble(readLong());
     }
 
     public String readString() {
       int n = readVarInt();
+      need(n);
+      String s = new String(buf, pos, n, StandardCharsets.UTF_8);
+      pos += n;
+      return s;
+    }
+
+    public String readUtf8(int n) {
       need(n);
       String s = new String(buf, pos, n, StandardCharsets.UTF_8);
       pos += n;

@@ -1,0 +1,97 @@
+package dev.chaperone.baseline;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The baseline's hot paths on one thread: score+learn one event on a warm in-memory baseline, and
+ * encode+decode of a typical baseline. Run with {@code ./mvnw -pl baseline-model -Pbench verify}.
+ * Targets: ≥ 1,000,000 events/s score+learn; ≤ 20 µs encode+decode.
+ */
+@State(Scope.Thread)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xmx1g"})
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class BaselineBenchmark {
+
+  private Baseline warm;
+  private Observation[] events;
+  private int next;
+  private long offset;
+  private Baseline typical;
+  private byte[] typicalBytes;
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    BaselineConfig config = BaselineConfig.defaults();
+    warm = SyntheticAgent.trained(42, 30, config);
+    SyntheticAgent agent = new SyntheticAgent(42);
+    List<Observation> later = new ArrayList<>();
+    for (int d = 0; d < 37; d++) {
+      List<Observation> day = agent.day(d);
+      if (d >= 30) {
+        later.addAll(day);
+      }
+    }
+    events = later.toArray(new Observation[0]);
+
+    SyntheticAgent typicalAgent = new SyntheticAgent(5, 12, 25);
+    typical = new Baseline(config);
+    int n = 0;
+    for (int d = 0; d < 30; d++) {
+      for (Observation o : typicalAgent.day(d)) {
+        typical.accept("e-" + (n++), o);
+      }
+    }
+    typicalBytes = BaselineCodec.encode(typical);
+  }
+
+  /** One event scored against the warm baseline, then learned. */
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public double scoreAndLearn() {
+    // Seven days of the same process, replayed a week later on every pass: time only moves on.
+    Observation o = events[next];
+    if (offset != 0) {
+      o = o.at(o.timestampMs() + offset);
+    }
+    if (++next == events.length) {
+      next = 0;
+      offset += 7 * 86_400_000L;
+    }
+    Assessment a = warm.assess(o);
+    warm.learn(a);
+    return a.eventScore();
+  }
+
+  /** A typical baseline (about 15 KiB) encoded and decoded again. */
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public Baseline encodeDecode() {
+    return BaselineCodec.decode(BaselineCodec.encode(typical), BaselineConfig.defaults());
+  }
+
+  /** Decoding alone, as a cache miss costs. */
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public Baseline decode() {
+    return BaselineCodec.decode(typicalBytes, BaselineConfig.defaults());
+  }
+}
