@@ -984,6 +984,23 @@ public final class Baseline {
   }
 
   /**
+   * Puts new settings in force (thresholds, warm-up, window): a changed window length is applied
+   * with {@link #resizeWindow}. The live config of the streams app arrives this way.
+   */
+  public void reconfigure(BaselineConfig newConfig) {
+    Objects.requireNonNull(newConfig, "newConfig");
+    if (newConfig.equals(config)) {
+      return;
+    }
+    int days = newConfig.windowDays();
+    this.config = newConfig.withWindowDays(config.windowDays());
+    if (days != config.windowDays()) {
+      resizeWindow(days);
+    }
+    this.config = newConfig;
+  }
+
+  /**
    * Changes the window length. Growing keeps every day already held; shrinking drops the days that
    * fall out.
    */

@@ -1,20 +1,33 @@
 package dev.chaperone.streams;
 
 import dev.chaperone.schema.AgentAction;
+import dev.chaperone.schema.AgentRegistration;
+import dev.chaperone.schema.Alert;
 import dev.chaperone.schema.DeadLetter;
+import dev.chaperone.schema.DelegationViolation;
+import dev.chaperone.schema.DetectorConfig;
 import dev.chaperone.streams.config.ChaperoneConfig;
 import dev.chaperone.streams.contract.ActionContract;
+import dev.chaperone.streams.detect.EffectiveConfig;
 import dev.chaperone.streams.fleet.ObservedAgentSerde;
 import dev.chaperone.streams.fleet.ObservedFleetProcessor;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.processor.DecodeActionProcessor;
 import dev.chaperone.streams.processor.DecodeResult;
+import dev.chaperone.streams.processor.DetectProcessor;
+import dev.chaperone.streams.processor.GlobalTableUpdater;
+import dev.chaperone.streams.processor.RejectionLog;
 import dev.chaperone.streams.registry.SchemaRegistries;
 import dev.chaperone.streams.registry.SchemaRegistry;
 import dev.chaperone.streams.serde.AvroSerde;
+import dev.chaperone.streams.state.BaselineCacheStore;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -47,6 +60,37 @@ public final class ChaperoneTopology {
   public static final String ACTIONS_BY_AGENT = "actions-by-agent";
   public static final String OBSERVE_FLEET = "observe-fleet";
   public static final String OBSERVED_FLEET_STORE = "observed-fleet";
+  public static final String DETECT = "detect";
+  public static final String ALERTS_SINK = "alerts-sink";
+  public static final String VIOLATIONS_SINK = "delegation-violations-sink";
+  public static final String REGISTRY_STORE = "agent-registry";
+  public static final String CONFIG_STORE = "detector-config";
+  public static final String EVENT_IDS_STORE = "event-ids";
+  public static final String BASELINES_STORE = "agent-baselines";
+  public static final String BASELINE_CACHE_STORE = "agent-baselines-cache";
+  public static final String TOKEN_AGENTS_STORE = "token-agents";
+  public static final String PRINCIPAL_AGENTS_STORE = "principal-agents";
+  public static final String UNREGISTERED_STORE = "unregistered-agents";
+
+  static final DetectProcessor.Stores DETECT_STORES =
+      new DetectProcessor.Stores(
+          EVENT_IDS_STORE,
+          BASELINES_STORE,
+          BASELINE_CACHE_STORE,
+          TOKEN_AGENTS_STORE,
+          PRINCIPAL_AGENTS_STORE,
+          UNREGISTERED_STORE,
+          REGISTRY_STORE,
+          CONFIG_STORE);
+
+  /**
+   * Rejected registry and config records of one topology, newest first, for the operators' views.
+   */
+  public record Rejections(RejectionLog registry, RejectionLog config) {
+    public Rejections() {
+      this(new RejectionLog(), new RejectionLog());
+    }
+  }
 
   private ChaperoneTopology() {}
 
@@ -57,6 +101,15 @@ public final class ChaperoneTopology {
 
   /** The topology, counting into {@code metrics}. */
   public static Topology build(ChaperoneConfig config, ChaperoneMetrics metrics) {
+    return build(config, metrics, new Rejections());
+  }
+
+  /**
+   * The topology, counting into {@code metrics} and keeping rejected global records in {@code
+   * rejections}.
+   */
+  public static Topology build(
+      ChaperoneConfig config, ChaperoneMetrics metrics, Rejections rejections) {
     SchemaRegistry registry =
         SchemaRegistries.forUrl(
             config.schemaRegistryUrl(),
@@ -101,10 +154,43 @@ public final class ChaperoneTopology {
             Stores.persistentKeyValueStore(OBSERVED_FLEET_STORE),
             Serdes.String(),
             new ObservedAgentSerde()));
-    byAgent.processValues(
-        () -> new ObservedFleetProcessor(OBSERVED_FLEET_STORE),
-        Named.as(OBSERVE_FLEET),
-        OBSERVED_FLEET_STORE);
+    KStream<byte[], AgentAction> observed =
+        byAgent.processValues(
+            () -> new ObservedFleetProcessor(OBSERVED_FLEET_STORE),
+            Named.as(OBSERVE_FLEET),
+            OBSERVED_FLEET_STORE);
+
+    addGlobalTables(builder, config, registry, metrics, rejections);
+    addDetectionStores(builder, config);
+    KStream<String, SpecificRecord> findings =
+        observed.process(
+            () ->
+                new DetectProcessor(
+                    DETECT_STORES,
+                    metrics,
+                    () -> AvroSerde.forValues(AgentRegistration.class, registry).deserializer(),
+                    () -> AvroSerde.forValues(DetectorConfig.class, registry).deserializer()),
+            Named.as(DETECT),
+            EVENT_IDS_STORE,
+            BASELINES_STORE,
+            BASELINE_CACHE_STORE,
+            TOKEN_AGENTS_STORE,
+            PRINCIPAL_AGENTS_STORE,
+            UNREGISTERED_STORE);
+    findings
+        .filter((agent, value) -> value instanceof Alert, Named.as("alerts-only"))
+        .mapValues(value -> (Alert) value, Named.as("as-alert"))
+        .to(
+            config.alertsTopic(),
+            Produced.with(Serdes.String(), AvroSerde.forValues(Alert.class, registry))
+                .withName(ALERTS_SINK));
+    findings
+        .filter((agent, value) -> value instanceof DelegationViolation, Named.as("violations-only"))
+        .mapValues(value -> (DelegationViolation) value, Named.as("as-violation"))
+        .to(
+            config.violationsTopic(),
+            Produced.with(Serdes.String(), AvroSerde.forValues(DelegationViolation.class, registry))
+                .withName(VIOLATIONS_SINK));
 
     return builder.build();
   }
@@ -128,6 +214,84 @@ public final class ChaperoneTopology {
                     .withKeySerde(Serdes.ByteArray())
                     .withValueSerde(AvroSerde.forValues(AgentAction.class, null)));
     return routes.get("keyed-by-agent").merge(rekeyed, Named.as("actions-merged"));
+  }
+
+  private static void addGlobalTables(
+      StreamsBuilder builder,
+      ChaperoneConfig config,
+      SchemaRegistry registry,
+      ChaperoneMetrics metrics,
+      Rejections rejections) {
+    builder.addGlobalStore(
+        Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore(REGISTRY_STORE), Serdes.String(), Serdes.ByteArray())
+            .withLoggingDisabled(),
+        config.registryTopic(),
+        Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("registry-source"),
+        () ->
+            new GlobalTableUpdater<>(
+                REGISTRY_STORE,
+                AvroSerde.forValues(AgentRegistration.class, registry).deserializer(),
+                ChaperoneTopology::registrationProblems,
+                metrics,
+                rejections.registry()));
+    builder.addGlobalStore(
+        Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore(CONFIG_STORE), Serdes.String(), Serdes.ByteArray())
+            .withLoggingDisabled(),
+        config.configTopic(),
+        Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("config-source"),
+        () ->
+            new GlobalTableUpdater<>(
+                CONFIG_STORE,
+                AvroSerde.forValues(DetectorConfig.class, registry).deserializer(),
+                EffectiveConfig::problems,
+                metrics,
+                rejections.config()));
+  }
+
+  private static void addDetectionStores(StreamsBuilder builder, ChaperoneConfig config) {
+    Duration day = Duration.ofHours(24);
+    builder.addStateStore(
+        Stores.windowStoreBuilder(
+            Stores.persistentWindowStore(EVENT_IDS_STORE, day, day, false),
+            Serdes.String(),
+            Serdes.Long()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(BASELINES_STORE),
+                Serdes.String(),
+                Serdes.ByteArray())
+            .withCachingDisabled());
+    builder.addStateStore(
+        BaselineCacheStore.builder(BASELINE_CACHE_STORE, config.baselineCacheCapacity()));
+    builder.addStateStore(
+        Stores.windowStoreBuilder(
+            Stores.persistentWindowStore(TOKEN_AGENTS_STORE, day, Duration.ofHours(1), false),
+            Serdes.String(),
+            Serdes.String()));
+    builder.addStateStore(
+        Stores.windowStoreBuilder(
+            Stores.persistentWindowStore(PRINCIPAL_AGENTS_STORE, day, Duration.ofHours(1), false),
+            Serdes.String(),
+            Serdes.String()));
+    builder.addStateStore(
+        Stores.windowStoreBuilder(
+            Stores.persistentWindowStore(UNREGISTERED_STORE, day, Duration.ofHours(1), false),
+            Serdes.String(),
+            Serdes.Long()));
+  }
+
+  /** Registry records must name the agent they are keyed by and declare an owner. */
+  static List<String> registrationProblems(AgentRegistration registration) {
+    List<String> problems = new ArrayList<>();
+    if (registration.getAgentId().isBlank()) {
+      problems.add("agentId: missing");
+    }
+    if (registration.getOwner().isBlank()) {
+      problems.add("owner: missing");
+    }
+    return problems;
   }
 
   private static boolean isAgentKey(byte[] key, AgentAction action) {

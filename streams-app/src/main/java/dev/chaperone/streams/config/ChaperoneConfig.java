@@ -72,6 +72,10 @@ public final class ChaperoneConfig extends AbstractConfig {
   private static final String FUTURE_TOLERANCE_MS_DOC =
       "How far ahead of the wall clock an event may be dated before it is dead-lettered.";
 
+  public static final String BASELINE_CACHE_CAPACITY_CONFIG = "chaperone.baseline.cache.capacity";
+  private static final String BASELINE_CACHE_CAPACITY_DOC =
+      "Decoded baselines kept in memory per stream task; dirty ones are written back at each commit.";
+
   private static final ConfigDef CONFIG =
       new ConfigDef()
           .define(
@@ -172,6 +176,13 @@ public final class ChaperoneConfig extends AbstractConfig {
               Importance.MEDIUM,
               TOPICS_REPLICATION_DOC)
           .define(
+              BASELINE_CACHE_CAPACITY_CONFIG,
+              Type.INT,
+              10_000,
+              Range.atLeast(1),
+              Importance.MEDIUM,
+              BASELINE_CACHE_CAPACITY_DOC)
+          .define(
               FUTURE_TOLERANCE_MS_CONFIG,
               Type.LONG,
               Duration.ofMinutes(10).toMillis(),
@@ -257,6 +268,10 @@ public final class ChaperoneConfig extends AbstractConfig {
 
   public short topicReplicationFactor() {
     return getShort(TOPICS_REPLICATION_CONFIG);
+  }
+
+  public int baselineCacheCapacity() {
+    return getInt(BASELINE_CACHE_CAPACITY_CONFIG);
   }
 
   public long futureToleranceMs() {

@@ -18,6 +18,30 @@ public final class ChaperoneMetrics {
   /** Records sent to the dead-letter topic, by source topic and reason code. */
   public static final String DEAD_LETTERS = "chaperone.dead.letters";
 
+  /** Records of global topics (registry, config) rejected, by topic and reason code. */
+  public static final String REJECTED = "chaperone.rejected";
+
+  /** Findings by rule, before any suppression. */
+  public static final String FINDINGS = "chaperone.findings";
+
+  /** Alerts emitted, by rule and severity. */
+  public static final String ALERTS = "chaperone.alerts";
+
+  /** Duplicate events dropped. */
+  public static final String DUPLICATES = "chaperone.events.duplicate";
+
+  /** Events older than the grace period: scored but not learned. */
+  public static final String LATE = "chaperone.events.late";
+
+  /** Events scored against a baseline, by baseline state. */
+  public static final String SCORED = "chaperone.events.scored";
+
+  /** Event scores in σ. */
+  public static final String SCORES = "chaperone.score";
+
+  public static final String TAG_RULE = "rule";
+  public static final String TAG_SEVERITY = "severity";
+  public static final String TAG_STATE = "state";
   public static final String TAG_OUTCOME = "outcome";
   public static final String TAG_TOPIC = "topic";
   public static final String TAG_REASON = "reason";
@@ -57,6 +81,60 @@ public final class ChaperoneMetrics {
         .tag(TAG_REASON, reasonCode)
         .register(registry)
         .increment();
+  }
+
+  public void rejected(String topic, String reasonCode) {
+    Counter.builder(REJECTED)
+        .description("Records of global topics rejected")
+        .tag(TAG_TOPIC, topic)
+        .tag(TAG_REASON, reasonCode)
+        .register(registry)
+        .increment();
+  }
+
+  public void finding(String rule) {
+    Counter.builder(FINDINGS)
+        .description("Findings by rule")
+        .tag(TAG_RULE, rule)
+        .register(registry)
+        .increment();
+  }
+
+  public void alert(String rule, String severity) {
+    Counter.builder(ALERTS)
+        .description("Alerts emitted")
+        .tag(TAG_RULE, rule)
+        .tag(TAG_SEVERITY, severity)
+        .register(registry)
+        .increment();
+  }
+
+  public void duplicate() {
+    Counter.builder(DUPLICATES)
+        .description("Duplicate events dropped")
+        .register(registry)
+        .increment();
+  }
+
+  public void late() {
+    Counter.builder(LATE)
+        .description("Events older than the grace period, scored but not learned")
+        .register(registry)
+        .increment();
+  }
+
+  public void scored(String state, double score) {
+    Counter.builder(SCORED)
+        .description("Events scored")
+        .tag(TAG_STATE, state)
+        .register(registry)
+        .increment();
+    io.micrometer.core.instrument.DistributionSummary.builder(SCORES)
+        .description("Event scores in standard deviations")
+        .baseUnit("sigma")
+        .serviceLevelObjectives(1, 2, 3, 4, 6, 8)
+        .register(registry)
+        .record(score);
   }
 
   /** Current count of a counter, 0 when it was never incremented. */

@@ -52,7 +52,11 @@ public final class DecodeActionProcessor
       AgentAction action = decode(topic, record.value());
       contract.validate(action, context.currentSystemTimeMs());
       metrics.eventAccepted();
-      context.forward(record.withValue(DecodeResult.valid(action)));
+      // From here on, time is event time: windows, lateness and baselines run on occurredAt.
+      context.forward(
+          record
+              .withValue(DecodeResult.valid(action))
+              .withTimestamp(action.getOccurredAt().toEpochMilli()));
       return;
     } catch (SerializationException e) {
       reason = e.getMessage();

@@ -1,0 +1,54 @@
+package dev.chaperone.streams.detect;
+
+import java.util.List;
+
+/**
+ * Glob patterns of the registry: {@code *} matches any run of characters but {@code /}, {@code **}
+ * any run at all, {@code ?} one character. {@code forum.*} matches {@code forum.post}; {@code
+ * forum://infra/**} matches everything under {@code forum://infra/}. No regular expressions, so a
+ * hostile pattern cannot blow up matching time beyond O(pattern × text).
+ */
+public final class Globs {
+
+  private Globs() {}
+
+  /** Whether any pattern matches {@code text}. */
+  public static boolean anyMatch(List<String> patterns, String text) {
+    for (String pattern : patterns) {
+      if (matches(pattern, text)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  public static boolean matches(String pattern, String text) {
+    return match(pattern, 0, text, 0, new byte[(pattern.length() + 1) * (text.length() + 1)]);
+  }
+
+  // memo: 0 unknown, 1 true, 2 false
+  private static boolean match(String p, int pi, String t, int ti, byte[] memo) {
+    int cell = pi * (t.length() + 1) + ti;
+    if (memo[cell] != 0) {
+      return memo[cell] == 1;
+    }
+    boolean result;
+    if (pi == p.length()) {
+      result = ti == t.length();
+    } else if (p.charAt(pi) == '*') {
+      boolean deep = pi + 1 < p.length() && p.charAt(pi + 1) == '*';
+      int next = deep ? pi + 2 : pi + 1;
+      result =
+          match(p, next, t, ti, memo)
+              || (ti < t.length()
+                  && (deep || t.charAt(ti) != '/')
+                  && match(p, pi, t, ti + 1, memo));
+    } else if (ti < t.length() && (p.charAt(pi) == '?' || p.charAt(pi) == t.charAt(ti))) {
+      result = match(p, pi + 1, t, ti + 1, memo);
+    } else {
+      result = false;
+    }
+    memo[cell] = (byte) (result ? 1 : 2);
+    return result;
+  }
+}

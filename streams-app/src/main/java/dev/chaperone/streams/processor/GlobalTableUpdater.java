@@ -1,0 +1,91 @@
+package dev.chaperone.streams.processor;
+
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import java.util.List;
+import java.util.function.Function;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a global store of a compacted topic (registry, detector config) with the raw bytes of the
+ * last <em>valid</em> record per key: a record that does not decode or breaks its rules is rejected
+ * with a readable reason (logged with its coordinates, counted), and the last good value stays in
+ * force. A tombstone deletes the key.
+ */
+public final class GlobalTableUpdater<T> implements Processor<String, byte[], Void, Void> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GlobalTableUpdater.class);
+
+  private final String storeName;
+  private final Deserializer<T> deserializer;
+  private final Function<T, List<String>> validator;
+  private final ChaperoneMetrics metrics;
+  private final RejectionLog rejections;
+  private ProcessorContext<Void, Void> context;
+  private KeyValueStore<String, byte[]> store;
+
+  public GlobalTableUpdater(
+      String storeName,
+      Deserializer<T> deserializer,
+      Function<T, List<String>> validator,
+      ChaperoneMetrics metrics,
+      RejectionLog rejections) {
+    this.storeName = storeName;
+    this.deserializer = deserializer;
+    this.validator = validator;
+    this.metrics = metrics;
+    this.rejections = rejections;
+  }
+
+  @Override
+  public void init(ProcessorContext<Void, Void> context) {
+    this.context = context;
+    this.store = context.getStateStore(storeName);
+  }
+
+  @Override
+  public void process(Record<String, byte[]> record) {
+    RecordMetadata metadata = context.recordMetadata().orElse(null);
+    String topic = metadata == null ? "unknown" : metadata.topic();
+    if (record.key() == null) {
+      reject(metadata, record.key(), "null key: records on " + topic + " must be keyed");
+      return;
+    }
+    if (record.value() == null) {
+      store.delete(record.key());
+      return;
+    }
+    String reason;
+    try {
+      T value = deserializer.deserialize(topic, record.value());
+      List<String> problems = validator.apply(value);
+      if (problems.isEmpty()) {
+        store.put(record.key(), record.value());
+        return;
+      }
+      reason = "invalid: " + String.join("; ", problems);
+    } catch (RuntimeException e) {
+      reason = e.getMessage();
+    }
+    reject(metadata, record.key(), reason);
+  }
+
+  private void reject(RecordMetadata metadata, String key, String reason) {
+    String topic = metadata == null ? "unknown" : metadata.topic();
+    metrics.rejected(topic, DeadLetters.reasonCode(reason));
+    rejections.record(key, reason, metadata == null ? -1 : metadata.offset());
+    LOG.warn(
+        "rejected record {}-{}@{} for key {}: {}; the last good value stays in force",
+        topic,
+        metadata == null ? -1 : metadata.partition(),
+        metadata == null ? -1 : metadata.offset(),
+        key,
+        reason);
+  }
+}

@@ -1,0 +1,217 @@
+package dev.chaperone.streams.state;
+
+import dev.chaperone.baseline.Baseline;
+import dev.chaperone.baseline.BaselineCodec;
+import dev.chaperone.baseline.BaselineConfig;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+
+/**
+ * Decoded baselines of one task, kept in memory in front of their RocksDB store so that a hot
+ * agent's baseline is not decoded and encoded on every event.
+ *
+ * <p>Correctness under exactly-once: a baseline changed by an event is marked dirty and written
+ * back to the backing store (logged: its changelog is in the task's transaction) when Kafka Streams
+ * commits the task, which it does through {@link #commit(Map)} before the transaction commits. So
+ * the changelog always holds the learning of exactly the events whose offsets are committed: a
+ * crash loses only uncommitted work, which is re-processed from a restored baseline. An entry
+ * evicted from the bounded cache while dirty is written back at once, inside the same transaction.
+ * The cache is emptied on init and close, so a task that is restored or migrated never reads stale
+ * memory.
+ *
+ * <p>Not persistent and not logged itself: the backing store is.
+ */
+public final class BaselineCacheStore implements StateStore {
+
+  private final String name;
+  private final int capacity;
+  private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
+  private KeyValueStore<String, byte[]> backing;
+  private boolean open;
+  private long hits;
+  private long misses;
+
+  private static final class Entry {
+    final Baseline baseline;
+    boolean dirty;
+
+    Entry(Baseline baseline) {
+      this.baseline = baseline;
+    }
+  }
+
+  BaselineCacheStore(String name, int capacity) {
+    this.name = name;
+    this.capacity = capacity;
+  }
+
+  /** A builder for the topology. */
+  public static StoreBuilder<BaselineCacheStore> builder(String name, int capacity) {
+    return new Builder(name, capacity);
+  }
+
+  /** Connects the cache to its backing store; processors call it from {@code init}. */
+  public void bind(KeyValueStore<String, byte[]> backing) {
+    this.backing = backing;
+  }
+
+  /**
+   * The baseline of {@code agentId} under {@code config}: cached, else decoded from the backing
+   * store, else new.
+   */
+  public Baseline get(String agentId, BaselineConfig config) {
+    Entry entry = entries.get(agentId);
+    if (entry != null) {
+      hits++;
+      entry.baseline.reconfigure(config);
+      return entry.baseline;
+    }
+    misses++;
+    byte[] bytes = backing.get(agentId);
+    Baseline baseline = bytes == null ? new Baseline(config) : BaselineCodec.decode(bytes, config);
+    entries.put(agentId, new Entry(baseline));
+    evictBeyondCapacity();
+    return baseline;
+  }
+
+  /** Marks the baseline of {@code agentId} as changed, to be written back at the next commit. */
+  public void markDirty(String agentId) {
+    Entry entry = entries.get(agentId);
+    if (entry != null) {
+      entry.dirty = true;
+    }
+  }
+
+  private void evictBeyondCapacity() {
+    Iterator<Map.Entry<String, Entry>> eldest = entries.entrySet().iterator();
+    while (entries.size() > capacity && eldest.hasNext()) {
+      Map.Entry<String, Entry> e = eldest.next();
+      if (e.getValue().dirty) {
+        backing.put(e.getKey(), BaselineCodec.encode(e.getValue().baseline));
+      }
+      eldest.remove();
+    }
+  }
+
+  /** Writes every dirty baseline back; returns how many. */
+  public int writeBack() {
+    int written = 0;
+    if (backing == null) {
+      return 0;
+    }
+    for (Map.Entry<String, Entry> e : entries.entrySet()) {
+      if (e.getValue().dirty) {
+        backing.put(e.getKey(), BaselineCodec.encode(e.getValue().baseline));
+        e.getValue().dirty = false;
+        written++;
+      }
+    }
+    return written;
+  }
+
+  /** Share of lookups served from memory since the task started. */
+  public double hitRate() {
+    long total = hits + misses;
+    return total == 0 ? 0 : (double) hits / total;
+  }
+
+  public int size() {
+    return entries.size();
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public void init(StateStoreContext context, StateStore root) {
+    entries.clear();
+    context.register(root, (key, value) -> {});
+    open = true;
+  }
+
+  @Override
+  public void commit(Map<TopicPartition, Long> changelogOffsets) {
+    writeBack();
+  }
+
+  @Override
+  @SuppressWarnings("deprecation")
+  public void flush() {
+    writeBack();
+  }
+
+  @Override
+  public void close() {
+    entries.clear();
+    open = false;
+  }
+
+  @Override
+  public boolean persistent() {
+    return false;
+  }
+
+  @Override
+  public boolean isOpen() {
+    return open;
+  }
+
+  private static final class Builder implements StoreBuilder<BaselineCacheStore> {
+    private final String name;
+    private final int capacity;
+
+    Builder(String name, int capacity) {
+      this.name = name;
+      this.capacity = capacity;
+    }
+
+    @Override
+    public StoreBuilder<BaselineCacheStore> withCachingEnabled() {
+      return this;
+    }
+
+    @Override
+    public StoreBuilder<BaselineCacheStore> withCachingDisabled() {
+      return this;
+    }
+
+    @Override
+    public StoreBuilder<BaselineCacheStore> withLoggingEnabled(Map<String, String> config) {
+      throw new UnsupportedOperationException(
+          "the baseline cache is not logged: its backing store is");
+    }
+
+    @Override
+    public StoreBuilder<BaselineCacheStore> withLoggingDisabled() {
+      return this;
+    }
+
+    @Override
+    public BaselineCacheStore build() {
+      return new BaselineCacheStore(name, capacity);
+    }
+
+    @Override
+    public Map<String, String> logConfig() {
+      return Map.of();
+    }
+
+    @Override
+    public boolean loggingEnabled() {
+      return false;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+  }
+}
