@@ -12,6 +12,9 @@ import dev.chaperone.streams.detect.EffectiveConfig;
 import dev.chaperone.streams.fleet.ObservedAgentSerde;
 import dev.chaperone.streams.fleet.ObservedFleetProcessor;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.processor.CredentialSharingProcessor;
+import dev.chaperone.streams.processor.CredentialUse;
+import dev.chaperone.streams.processor.CredentialUseSerde;
 import dev.chaperone.streams.processor.DecodeActionProcessor;
 import dev.chaperone.streams.processor.DecodeResult;
 import dev.chaperone.streams.processor.DetectProcessor;
@@ -27,7 +30,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -68,8 +70,10 @@ public final class ChaperoneTopology {
   public static final String EVENT_IDS_STORE = "event-ids";
   public static final String BASELINES_STORE = "agent-baselines";
   public static final String BASELINE_CACHE_STORE = "agent-baselines-cache";
-  public static final String TOKEN_AGENTS_STORE = "token-agents";
-  public static final String PRINCIPAL_AGENTS_STORE = "principal-agents";
+  public static final String AGENT_CREDENTIALS_STORE = "agent-credentials";
+  public static final String CREDENTIAL_AGENTS_STORE = "credential-agents";
+  public static final String CREDENTIAL_USES = "credential-uses";
+  public static final String CREDENTIAL_SHARING = "credential-sharing";
   public static final String UNREGISTERED_STORE = "unregistered-agents";
 
   static final DetectProcessor.Stores DETECT_STORES =
@@ -77,8 +81,7 @@ public final class ChaperoneTopology {
           EVENT_IDS_STORE,
           BASELINES_STORE,
           BASELINE_CACHE_STORE,
-          TOKEN_AGENTS_STORE,
-          PRINCIPAL_AGENTS_STORE,
+          AGENT_CREDENTIALS_STORE,
           UNREGISTERED_STORE,
           REGISTRY_STORE,
           CONFIG_STORE);
@@ -162,7 +165,7 @@ public final class ChaperoneTopology {
 
     addGlobalTables(builder, config, registry, metrics, rejections);
     addDetectionStores(builder, config);
-    KStream<String, SpecificRecord> findings =
+    KStream<String, Object> detected =
         observed.process(
             () ->
                 new DetectProcessor(
@@ -174,9 +177,31 @@ public final class ChaperoneTopology {
             EVENT_IDS_STORE,
             BASELINES_STORE,
             BASELINE_CACHE_STORE,
-            TOKEN_AGENTS_STORE,
-            PRINCIPAL_AGENTS_STORE,
+            AGENT_CREDENTIALS_STORE,
             UNREGISTERED_STORE);
+
+    KStream<String, Object> shared =
+        detected
+            .filter(
+                (key, value) -> value instanceof CredentialUse, Named.as("credential-uses-only"))
+            .mapValues(value -> (CredentialUse) value, Named.as("as-credential-use"))
+            .repartition(
+                Repartitioned.<String, CredentialUse>as(CREDENTIAL_USES)
+                    .withKeySerde(Serdes.String())
+                    .withValueSerde(new CredentialUseSerde()))
+            .process(
+                () ->
+                    new CredentialSharingProcessor(
+                        CREDENTIAL_AGENTS_STORE,
+                        REGISTRY_STORE,
+                        CONFIG_STORE,
+                        metrics,
+                        () -> AvroSerde.forValues(AgentRegistration.class, registry).deserializer(),
+                        () -> AvroSerde.forValues(DetectorConfig.class, registry).deserializer()),
+                Named.as(CREDENTIAL_SHARING),
+                CREDENTIAL_AGENTS_STORE);
+
+    KStream<String, Object> findings = detected.merge(shared, Named.as("findings"));
     findings
         .filter((agent, value) -> value instanceof Alert, Named.as("alerts-only"))
         .mapValues(value -> (Alert) value, Named.as("as-alert"))
@@ -252,9 +277,10 @@ public final class ChaperoneTopology {
 
   private static void addDetectionStores(StreamsBuilder builder, ChaperoneConfig config) {
     Duration day = Duration.ofHours(24);
+    Duration hour = Duration.ofHours(1);
     builder.addStateStore(
         Stores.windowStoreBuilder(
-            Stores.persistentWindowStore(EVENT_IDS_STORE, day, day, false),
+            Stores.persistentWindowStore(EVENT_IDS_STORE, day, hour, false),
             Serdes.String(),
             Serdes.Long()));
     builder.addStateStore(
@@ -267,19 +293,19 @@ public final class ChaperoneTopology {
         BaselineCacheStore.builder(BASELINE_CACHE_STORE, config.baselineCacheCapacity()));
     builder.addStateStore(
         Stores.windowStoreBuilder(
-            Stores.persistentWindowStore(TOKEN_AGENTS_STORE, day, Duration.ofHours(1), false),
-            Serdes.String(),
-            Serdes.String()));
-    builder.addStateStore(
-        Stores.windowStoreBuilder(
-            Stores.persistentWindowStore(PRINCIPAL_AGENTS_STORE, day, Duration.ofHours(1), false),
-            Serdes.String(),
-            Serdes.String()));
-    builder.addStateStore(
-        Stores.windowStoreBuilder(
-            Stores.persistentWindowStore(UNREGISTERED_STORE, day, Duration.ofHours(1), false),
+            Stores.persistentWindowStore(AGENT_CREDENTIALS_STORE, day, hour, false),
             Serdes.String(),
             Serdes.Long()));
+    builder.addStateStore(
+        Stores.windowStoreBuilder(
+            Stores.persistentWindowStore(UNREGISTERED_STORE, day, hour, false),
+            Serdes.String(),
+            Serdes.Long()));
+    builder.addStateStore(
+        Stores.windowStoreBuilder(
+            Stores.persistentWindowStore(CREDENTIAL_AGENTS_STORE, day, hour, false),
+            Serdes.String(),
+            Serdes.String()));
   }
 
   /** Registry records must name the agent they are keyed by and declare an owner. */

@@ -1,0 +1,95 @@
+package dev.chaperone.streams.processor;
+
+import dev.chaperone.alerting.AlertFactory;
+import dev.chaperone.alerting.Finding;
+import dev.chaperone.schema.AgentAction;
+import dev.chaperone.schema.AgentRegistration;
+import dev.chaperone.schema.Alert;
+import dev.chaperone.schema.DetectorConfig;
+import dev.chaperone.schema.DetectorMode;
+import dev.chaperone.streams.detect.EffectiveConfig;
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import java.util.Arrays;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * What the detection processors share: the agent's registration and layered config from the global
+ * stores, and the emission of findings as alerts and delegation violations.
+ */
+final class DetectionContext {
+
+  private final DecodedView<AgentRegistration> registry;
+  private final DecodedView<DetectorConfig> config;
+  private final ChaperoneMetrics metrics;
+
+  DetectionContext(
+      KeyValueStore<String, byte[]> registryStore,
+      KeyValueStore<String, byte[]> configStore,
+      Deserializer<AgentRegistration> registrations,
+      Deserializer<DetectorConfig> configs,
+      ChaperoneMetrics metrics) {
+    this.registry = new DecodedView<>(registryStore, registrations, "agent-registry");
+    this.config = new DecodedView<>(configStore, configs, "detector-config");
+    this.metrics = metrics;
+  }
+
+  AgentRegistration registration(String agentId) {
+    return registry.get(agentId);
+  }
+
+  /**
+   * {@code global} ← {@code owner:<team>} ← {@code agent:<id>}, field by field, over the defaults.
+   */
+  EffectiveConfig effectiveConfig(String agentId, AgentRegistration registration) {
+    String ownerKey = registration == null ? null : "owner:" + registration.getOwner();
+    String agentKey = "agent:" + agentId;
+    DetectorConfig global = config.get("global");
+    DetectorConfig owner = ownerKey == null ? null : config.get(ownerKey);
+    DetectorConfig agent = config.get(agentKey);
+    StringBuilder version = new StringBuilder();
+    appendVersion(version, "global", global);
+    appendVersion(version, ownerKey, owner);
+    appendVersion(version, agentKey, agent);
+    return EffectiveConfig.resolve(
+        Arrays.asList(global, owner, agent),
+        version.length() == 0 ? "defaults" : version.toString());
+  }
+
+  private void appendVersion(StringBuilder out, String key, DetectorConfig layer) {
+    if (layer == null) {
+      return;
+    }
+    if (out.length() > 0) {
+      out.append(',');
+    }
+    out.append(key).append('@').append(config.versionOf(key));
+  }
+
+  /** Counts the finding and, in ALERT mode, forwards its alert (and violation), keyed by agent. */
+  <K, V> void emit(
+      ProcessorContext<String, Object> context,
+      Record<K, V> record,
+      Finding finding,
+      AgentAction action,
+      AgentRegistration registration,
+      EffectiveConfig effective) {
+    metrics.finding(finding.rule().name());
+    if (effective.mode() != DetectorMode.ALERT) {
+      return;
+    }
+    Alert alert =
+        AlertFactory.alert(
+            finding, action, registration, effective.severityOverrides(), effective.version());
+    metrics.alert(alert.getRuleId(), alert.getSeverity().name());
+    context.forward(record.withKey(action.getAgentId()).withValue((Object) alert));
+    if (finding.rule().isDelegation()) {
+      context.forward(
+          record
+              .withKey(action.getAgentId())
+              .withValue((Object) AlertFactory.violation(finding, action)));
+    }
+  }
+}
