@@ -1,0 +1,375 @@
+package dev.chaperone.streams;
+
+import static dev.chaperone.streams.DetectionHarness.NOW;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.chaperone.alerting.Rule;
+import dev.chaperone.schema.ActionType;
+import dev.chaperone.schema.AgentAction;
+import dev.chaperone.schema.AgentRegistration;
+import dev.chaperone.schema.Alert;
+import dev.chaperone.schema.Approval;
+import dev.chaperone.schema.Credential;
+import dev.chaperone.schema.DetectorConfig;
+import dev.chaperone.schema.DetectorMode;
+import dev.chaperone.schema.Output;
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Behaviour, live config and event time in the topology, and the reference incident end to end: a
+ * forum agent with 30 days of "read the thread, look it up, reply there" history posts
+ * permission-widening advice. Seeded (2026).
+ */
+class DetectionBehaviourTest {
+
+  private static final String AGENT = "forum-troubleshooter";
+  private static final Instant START =
+      NOW.minus(Duration.ofDays(31)).truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+  private DetectionHarness harness;
+
+  @BeforeEach
+  void start() {
+    harness = new DetectionHarness();
+    // Replies need a human's approval in this fleet: every normal reply carries one.
+    harness.register(
+        AgentRegistration.newBuilder(DetectionHarness.registration(AGENT))
+            .setApprovalRequiredFor(
+                List.of(ActionType.PERMISSION_CHANGE, ActionType.MESSAGE_PUBLISH))
+            .build());
+  }
+
+  @AfterEach
+  void stop() {
+    harness.close();
+  }
+
+  /** 30 days of the troubleshooting routine, with a long-lived write:* token as in the incident. */
+  private void history(boolean longLivedWildcardToken) {
+    SplittableRandom random = new SplittableRandom(2026);
+    for (int d = 0; d < 30; d++) {
+      if (d % 7 >= 5) {
+        continue;
+      }
+      int sessions = 8 + random.nextInt(4);
+      List<Instant> starts = new java.util.ArrayList<>();
+      for (int s = 0; s < sessions; s++) {
+        starts.add(
+            START
+                .plus(Duration.ofDays(d))
+                .plus(Duration.ofMinutes(8 * 60 + random.nextInt(9 * 60))));
+      }
+      java.util.Collections.sort(
+          starts); // in event-time order: older than the grace period would not train
+      for (int s = 0; s < sessions; s++) {
+        Instant t = starts.get(s);
+        String thread = "forum://thread/" + (8000 + random.nextInt(3000));
+        String session = "s-" + d + "-" + s;
+        harness.send(
+            step(
+                t,
+                session,
+                thread,
+                ActionType.RESOURCE_READ,
+                "forum.read",
+                thread,
+                null,
+                longLivedWildcardToken));
+        harness.send(
+            step(
+                t.plusSeconds(20),
+                session,
+                thread,
+                ActionType.TOOL_CALL,
+                "kb.search",
+                "kb://search/" + random.nextInt(300),
+                null,
+                longLivedWildcardToken));
+        harness.send(
+            step(
+                t.plusSeconds(60),
+                session,
+                thread,
+                ActionType.MESSAGE_PUBLISH,
+                "forum.reply",
+                thread,
+                random.nextDouble() < 0.7 ? "SUMMARY" : "ANSWER",
+                longLivedWildcardToken));
+      }
+    }
+    harness.alerts();
+  }
+
+  private AgentAction step(
+      Instant t,
+      String session,
+      String thread,
+      ActionType type,
+      String tool,
+      String resource,
+      String content,
+      boolean wildcard) {
+    AgentAction.Builder a =
+        harness
+            .action(AGENT, t)
+            .setSessionId(session)
+            .setRequestRef(thread)
+            .setActionType(type)
+            .setTool(tool)
+            .setResource(resource)
+            .setOutput(
+                content == null
+                    ? null
+                    : Output.newBuilder().setChannel("forum").setContentClass(content).build());
+    Credential.Builder credential = Credential.newBuilder(a.getCredential()).setSessionId(session);
+    if (wildcard) {
+      credential
+          .setTokenId("tok-7781")
+          .setScopes(List.of("write:*"))
+          .setIssuedAt(Instant.parse("2025-01-10T00:00:00Z"))
+          .setExpiresAt(null)
+          .setSessionId(null);
+    }
+    a.setCredential(credential.build());
+    a.setDelegation(
+        List.of(
+            DetectionHarness.hop(
+                "eng.alice",
+                dev.chaperone.schema.PrincipalType.HUMAN,
+                null,
+                List.of("forum:read", "forum:write", "kb:read"),
+                t.minusSeconds(600),
+                null),
+            DetectionHarness.hop(
+                AGENT,
+                dev.chaperone.schema.PrincipalType.AGENT,
+                "eng.alice",
+                List.of("forum:read", "forum:write", "kb:read"),
+                t.minusSeconds(300),
+                null)));
+    a.setDelegation(
+        a.getDelegation().stream()
+            .map(
+                h -> dev.chaperone.schema.DelegationHop.newBuilder(h).setRequestRef(thread).build())
+            .toList());
+    if (type == ActionType.MESSAGE_PUBLISH) {
+      a.setApproval(Approval.newBuilder().setApprovedBy("eng.alice").setApprovedAt(t).build());
+    }
+    return a.build();
+  }
+
+  @Test
+  void shouldRaiseFourIndependentAlertsForTheReferenceIncident() {
+    // Given 30 days of routine on a long-lived write:* token
+    history(true);
+
+    // When, asked about thread 8812, it posts unapproved permission-widening advice in another
+    // thread
+    Instant t = NOW.plus(Duration.ofHours(-2));
+    harness.send(
+        step(
+            t,
+            "incident",
+            "forum://thread/8812",
+            ActionType.RESOURCE_READ,
+            "forum.read",
+            "forum://thread/8812",
+            null,
+            true));
+    harness.send(
+        step(
+            t.plusSeconds(15),
+            "incident",
+            "forum://thread/8812",
+            ActionType.TOOL_CALL,
+            "kb.search",
+            "kb://search/17",
+            null,
+            true));
+    AgentAction incident =
+        AgentAction.newBuilder(
+                step(
+                    t.plusSeconds(40),
+                    "incident",
+                    "forum://thread/8812",
+                    ActionType.MESSAGE_PUBLISH,
+                    "forum.reply",
+                    "forum://thread/9920",
+                    "PERMISSION_CHANGE_INSTRUCTION",
+                    true))
+            .setApproval(null)
+            .build();
+    List<Alert> alerts = harness.alerts();
+    harness.send(incident);
+    alerts =
+        harness.alerts().stream()
+            .filter(a -> a.getEventIds().contains(incident.getEventId()))
+            .toList();
+    List<String> rules =
+        alerts.stream().map(Alert::getRuleId).sorted().collect(Collectors.toList());
+    alerts.forEach(
+        a ->
+            System.out.println(
+                "incident alert "
+                    + a.getRuleId()
+                    + " ["
+                    + a.getSeverity()
+                    + "]: "
+                    + a.getExplanation()));
+    System.out.println(
+        "scored: "
+            + harness.metrics.registry().find(ChaperoneMetrics.SCORED).counters().stream()
+                .map(c -> c.getId().getTag("state") + "=" + c.count())
+                .toList()
+            + " max score "
+            + harness.metrics.registry().find(ChaperoneMetrics.SCORES).summary().max());
+
+    // Then at least four independent alerts come out for that one event, each explained
+    assertTrue(rules.contains(Rule.BEHAVIOURAL_DEVIATION.name()), rules.toString());
+    assertTrue(rules.contains(Rule.APPROVAL_MISSING.name()), rules.toString());
+    assertTrue(rules.contains(Rule.REQUEST_DRIFT.name()), rules.toString());
+    assertTrue(
+        rules.contains(Rule.CREDENTIAL_WILDCARD_SCOPE.name())
+            || rules.contains(Rule.CREDENTIAL_NO_EXPIRY.name()),
+        rules.toString());
+    assertTrue(alerts.size() >= 4, rules.toString());
+    Alert behaviour =
+        alerts.stream()
+            .filter(a -> a.getRuleId().equals(Rule.BEHAVIOURAL_DEVIATION.name()))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(behaviour.getScore() >= 4.0, "score " + behaviour.getScore());
+    assertTrue(
+        behaviour.getSignals().get(0).getText().contains("PERMISSION_CHANGE_INSTRUCTION"),
+        behaviour.getSignals().toString());
+    assertEquals("team-devex", behaviour.getOwner());
+    assertEquals("eng.alice", behaviour.getHumanOrigin());
+    assertEquals("tok-7781", behaviour.getTokenId());
+    for (Alert a : alerts) {
+      assertTrue(a.getExplanation().length() > 30, a.getExplanation());
+      assertTrue(a.getRecommendedResponse() != null && !a.getTags().isEmpty());
+    }
+  }
+
+  @Test
+  void shouldNotRaiseABehaviouralAlertForMoreOfTheRoutine() {
+    history(false);
+    Instant t = NOW.plus(Duration.ofHours(-2));
+
+    harness.send(
+        step(
+            t,
+            "normal",
+            "forum://thread/8100",
+            ActionType.RESOURCE_READ,
+            "forum.read",
+            "forum://thread/8100",
+            null,
+            false));
+    harness.send(
+        step(
+            t.plusSeconds(20),
+            "normal",
+            "forum://thread/8100",
+            ActionType.TOOL_CALL,
+            "kb.search",
+            "kb://search/3",
+            null,
+            false));
+    harness.send(
+        step(
+            t.plusSeconds(60),
+            "normal",
+            "forum://thread/8100",
+            ActionType.MESSAGE_PUBLISH,
+            "forum.reply",
+            "forum://thread/8100",
+            "SUMMARY",
+            false));
+    List<Alert> alerts = harness.alerts();
+    alerts.forEach(a -> System.out.println("routine alert: " + a.getExplanation()));
+
+    assertEquals(List.of(), alerts.stream().map(Alert::getRuleId).toList());
+  }
+
+  @Test
+  void shouldApplyAConfigChangeToTheNextEventWithoutARestart() {
+    harness.register(DetectionHarness.registration(AGENT));
+    AgentAction.Builder deep = harness.action(AGENT, NOW.plusSeconds(60));
+    List<String> before =
+        harness.rulesFor(
+            harness.action(AGENT, NOW.plusSeconds(10)).setResource("forum://thread/9920").build());
+
+    // OBSERVE for this agent: findings are counted, not alerted
+    harness.configure(
+        "agent:" + AGENT, DetectorConfig.newBuilder().setMode(DetectorMode.OBSERVE).build());
+    List<String> observed =
+        harness.rulesFor(
+            harness.action(AGENT, NOW.plusSeconds(20)).setResource("forum://thread/9921").build());
+    // OFF for its owner, ALERT again for the agent: the agent layer wins field by field
+    harness.configure(
+        "owner:team-devex", DetectorConfig.newBuilder().setMode(DetectorMode.OFF).build());
+    harness.configure(
+        "agent:" + AGENT, DetectorConfig.newBuilder().setMaxDelegationDepth(1).build());
+    List<String> off =
+        harness.rulesFor(
+            harness.action(AGENT, NOW.plusSeconds(30)).setResource("forum://thread/9922").build());
+    harness.configure("owner:team-devex", null);
+    List<String> deepChain = harness.rulesFor(deep.build());
+
+    assertEquals(List.of(Rule.REQUEST_DRIFT.name()), before);
+    assertEquals(List.of(), observed);
+    assertEquals(
+        1.0,
+        harness.metrics.count(
+                ChaperoneMetrics.FINDINGS, ChaperoneMetrics.TAG_RULE, Rule.REQUEST_DRIFT.name())
+            - 1.0,
+        "the OBSERVE finding was counted");
+    assertEquals(List.of(), off);
+    assertEquals(List.of(Rule.CHAIN_TOO_DEEP.name()), deepChain);
+  }
+
+  @Test
+  void shouldRejectAnInvalidConfigAndKeepTheLastGoodOne() {
+    harness.register(DetectionHarness.registration(AGENT));
+    harness.configure("global", DetectorConfig.newBuilder().setMaxDelegationDepth(1).build());
+    harness.configure(
+        "global", DetectorConfig.newBuilder().setMaxDelegationDepth(0).setWindowDays(400).build());
+    harness.configureRaw("global", "{\"maxDelegationDepth\": 9}".getBytes());
+
+    List<String> rules = harness.rulesFor(harness.action(AGENT, NOW.plusSeconds(10)).build());
+
+    assertEquals(
+        List.of(Rule.CHAIN_TOO_DEEP.name()), rules, "maxDelegationDepth=1 is still in force");
+    assertEquals(2.0, harness.metrics.total(ChaperoneMetrics.REJECTED));
+  }
+
+  @Test
+  void shouldNameTheConfigVersionInEveryAlert() {
+    harness.register(DetectionHarness.registration(AGENT));
+    harness.configure("global", DetectorConfig.newBuilder().setMaxDelegationDepth(1).build());
+    harness.send(harness.action(AGENT, NOW.plusSeconds(10)).build());
+
+    List<Alert> alerts = harness.alerts();
+    assertEquals(1, alerts.size());
+    assertTrue(
+        alerts.get(0).getConfigVersion().startsWith("global@"), alerts.get(0).getConfigVersion());
+  }
+
+  @Test
+  void shouldScoreButNotLearnAnEventOlderThanTheGracePeriod() {
+    harness.send(harness.action(AGENT, NOW).build());
+    harness.send(harness.action(AGENT, NOW.minus(Duration.ofHours(3))).build());
+
+    assertEquals(1.0, harness.metrics.count(ChaperoneMetrics.LATE));
+    assertEquals(2.0, harness.metrics.total(ChaperoneMetrics.SCORED));
+  }
+}
