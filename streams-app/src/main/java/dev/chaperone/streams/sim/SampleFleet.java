@@ -2,6 +2,8 @@ package dev.chaperone.streams.sim;
 
 import dev.chaperone.schema.ActionType;
 import dev.chaperone.schema.AgentAction;
+import dev.chaperone.schema.AgentRegistration;
+import dev.chaperone.schema.AgentStatus;
 import dev.chaperone.schema.Credential;
 import dev.chaperone.schema.DelegationHop;
 import dev.chaperone.schema.Outcome;
@@ -42,6 +44,32 @@ public final class SampleFleet {
     this.random = new SplittableRandom(seed);
     this.agents = agents;
     this.start = start;
+  }
+
+  /**
+   * The registration of agent {@code index}: its role's tools and resource family, owned by its
+   * team.
+   */
+  public static AgentRegistration registration(int index, Instant registeredAt) {
+    int role = index % ROLES.length;
+    String family = SCHEMES[role];
+    return AgentRegistration.newBuilder()
+        .setAgentId(agentId(index))
+        .setDisplayName("Sample agent " + index)
+        .setOwner("team-" + (role + 1))
+        .setProvisionedBy("platform")
+        .setRole("role-" + (role + 1))
+        .setRegisteredAt(registeredAt)
+        .setStatus(AgentStatus.ACTIVE)
+        .setTools(
+            java.util.Arrays.stream(ROLES[role])
+                .map(t -> t.substring(0, t.indexOf('.')) + ".*")
+                .distinct()
+                .toList())
+        .setResourceScopes(List.of(family.substring(0, family.indexOf("://") + 3) + "**"))
+        .setApprovalRequiredFor(List.of(ActionType.PERMISSION_CHANGE))
+        .setMaxCredentialTtlMs(Duration.ofHours(2).toMillis())
+        .build();
   }
 
   public static String agentId(int index) {

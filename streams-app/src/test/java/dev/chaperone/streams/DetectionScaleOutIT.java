@@ -1,0 +1,246 @@
+package dev.chaperone.streams;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.chaperone.schema.AgentAction;
+import dev.chaperone.schema.AgentRegistration;
+import dev.chaperone.schema.Alert;
+import dev.chaperone.schema.Credential;
+import dev.chaperone.schema.DelegationHop;
+import dev.chaperone.streams.config.ChaperoneConfig;
+import dev.chaperone.streams.embedded.EmbeddedKafka;
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.registry.MockSchemaRegistry;
+import dev.chaperone.streams.serde.AvroSerde;
+import dev.chaperone.streams.sim.SampleFleet;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Scale-out on a real broker: 20,000 events from 200 agents on 4-partition topics, processed once
+ * by one instance and once by two instances of one application; both produce exactly the same
+ * alerts (read committed), none lost, none duplicated.
+ */
+class DetectionScaleOutIT {
+
+  private static final String SCOPE = "scale-out-it";
+  private static final int AGENTS = 200;
+  private static final int EVENTS = 20_000;
+  private static EmbeddedKafka kafka;
+  private static MockSchemaRegistry registry;
+
+  @TempDir Path state;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kafka = EmbeddedKafka.start();
+    registry = MockSchemaRegistry.forScope(SCOPE);
+    try (Admin admin = kafka.admin()) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic("actions", 4, (short) 1),
+                  new NewTopic("registry", 4, (short) 1)
+                      .configs(Map.of("cleanup.policy", "compact"))))
+          .all()
+          .get();
+    }
+    produceInput();
+  }
+
+  @AfterAll
+  static void stop() {
+    kafka.close();
+    MockSchemaRegistry.dropScope(SCOPE);
+  }
+
+  /**
+   * 150 registered agents, 50 unregistered; some wildcard tokens and broken chains among the
+   * events.
+   */
+  private static void produceInput() {
+    Instant start = Instant.now().minus(Duration.ofDays(5)); // 20,000 events span about 3.6 days
+    List<AgentAction> actions = new SampleFleet(11, AGENTS, start).actions(EVENTS);
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    var actionSerializer = AvroSerde.forValues(AgentAction.class, registry).serializer();
+    var registrationSerializer =
+        AvroSerde.forValues(AgentRegistration.class, registry).serializer();
+    try (KafkaProducer<String, byte[]> registrations =
+            new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+        KafkaProducer<byte[], byte[]> producer =
+            new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < 150; i++) {
+        AgentRegistration r = SampleFleet.registration(i, start.minus(Duration.ofDays(30)));
+        registrations.send(
+            new ProducerRecord<>(
+                "registry", r.getAgentId(), registrationSerializer.serialize("registry", r)));
+      }
+      registrations.flush();
+      for (int i = 0; i < actions.size(); i++) {
+        AgentAction action = actions.get(i);
+        if (i % 97 == 0) {
+          action =
+              AgentAction.newBuilder(action)
+                  .setCredential(
+                      Credential.newBuilder(action.getCredential())
+                          .setScopes(List.of("write:*"))
+                          .build())
+                  .build();
+        }
+        if (i % 131 == 0) {
+          List<DelegationHop> chain = new ArrayList<>(action.getDelegation());
+          chain.set(1, DelegationHop.newBuilder(chain.get(1)).setDelegatedBy("mallory").build());
+          action = AgentAction.newBuilder(action).setDelegation(chain).build();
+        }
+        // Keyed by agent id as the contract asks: an agent's order is then its partition's order.
+        // (Mis-keyed records are re-keyed, but their order relative to well-keyed ones of the same
+        // agent is not fixed; DecodePipelineIT covers that path.)
+        byte[] key = action.getAgentId().getBytes(StandardCharsets.UTF_8);
+        producer.send(
+            new ProducerRecord<>("actions", key, actionSerializer.serialize("actions", action)));
+      }
+      producer.flush();
+    }
+  }
+
+  private ChaperoneConfig config(String run, int instance) {
+    Map<String, Object> settings = new HashMap<>();
+    settings.put(ChaperoneConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    settings.put(ChaperoneConfig.APPLICATION_ID_CONFIG, "scale-" + run);
+    settings.put(ChaperoneConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE);
+    settings.put(ChaperoneConfig.ACTIONS_TOPIC_CONFIG, "actions");
+    settings.put(ChaperoneConfig.REGISTRY_TOPIC_CONFIG, "registry");
+    settings.put(ChaperoneConfig.CONFIG_TOPIC_CONFIG, "config-" + run);
+    settings.put(ChaperoneConfig.ALERTS_TOPIC_CONFIG, "alerts-" + run);
+    settings.put(ChaperoneConfig.VIOLATIONS_TOPIC_CONFIG, "violations-" + run);
+    settings.put(ChaperoneConfig.DEAD_LETTERS_TOPIC_CONFIG, "dead-letters-" + run);
+    settings.put(ChaperoneConfig.FEEDBACK_TOPIC_CONFIG, "feedback-" + run);
+    settings.put(ChaperoneConfig.TOPICS_PARTITIONS_CONFIG, 4);
+    settings.put(StreamsConfig.STATE_DIR_CONFIG, state.resolve(run + "-" + instance).toString());
+    settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    return new ChaperoneConfig(settings);
+  }
+
+  private Map<String, Long> run(String run, int instances) throws Exception {
+    List<ChaperoneApp> apps = new ArrayList<>();
+    List<ChaperoneMetrics> metrics = new ArrayList<>();
+    try {
+      for (int i = 0; i < instances; i++) {
+        ChaperoneMetrics m = ChaperoneMetrics.inMemory();
+        ChaperoneApp app = new ChaperoneApp(config(run, i), m);
+        app.start();
+        apps.add(app);
+        metrics.add(m);
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      while (System.nanoTime() < deadline
+          && metrics.stream().mapToDouble(m -> m.total(ChaperoneMetrics.SCORED)).sum() < EVENTS) {
+        Thread.sleep(200);
+      }
+      assertEquals(
+          EVENTS,
+          (long) metrics.stream().mapToDouble(m -> m.total(ChaperoneMetrics.SCORED)).sum(),
+          run + ": every event scored once");
+      for (ChaperoneApp app : apps) {
+        assertEquals(KafkaStreams.State.RUNNING, app.streams().state());
+      }
+      return readAlerts("alerts-" + run);
+    } finally {
+      for (ChaperoneApp app : apps) {
+        app.close(Duration.ofSeconds(30));
+      }
+    }
+  }
+
+  /**
+   * Every committed alert id with how often it appears, read until the topic stays quiet for 3 s.
+   */
+  private static Map<String, Long> readAlerts(String topic) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + topic);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    var deserializer = AvroSerde.forValues(Alert.class, registry).deserializer();
+    List<Alert> alerts = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      long quietSince = System.nanoTime();
+      while (System.nanoTime() - quietSince < Duration.ofSeconds(3).toNanos()) {
+        var records = consumer.poll(Duration.ofMillis(200));
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+          alerts.add(deserializer.deserialize(topic, record.value()));
+        }
+        if (!records.isEmpty()) {
+          quietSince = System.nanoTime();
+        }
+      }
+    }
+    return alerts.stream()
+        .collect(
+            Collectors.groupingBy(
+                a -> a.getRuleId() + "/" + a.getAlertId(), TreeMap::new, Collectors.counting()));
+  }
+
+  @Test
+  void shouldProduceTheSameAlertsOnTwoInstancesAsOnOne() throws Exception {
+    Map<String, Long> single = run("single", 1);
+    Map<String, Long> pair = run("pair", 2);
+
+    Map<String, Long> byRule =
+        single.keySet().stream()
+            .collect(
+                Collectors.groupingBy(
+                    k -> k.substring(0, k.indexOf('/')), TreeMap::new, Collectors.counting()));
+    long duplicatesSingle = single.values().stream().filter(c -> c > 1).count();
+    long duplicatesPair = pair.values().stream().filter(c -> c > 1).count();
+    long lost = single.keySet().stream().filter(k -> !pair.containsKey(k)).count();
+    long extra = pair.keySet().stream().filter(k -> !single.containsKey(k)).count();
+    System.out.printf(
+        "scale-out: events=%d alerts single=%d pair=%d duplicates=%d/%d lost=%d extra=%d by rule %s%n",
+        EVENTS, single.size(), pair.size(), duplicatesSingle, duplicatesPair, lost, extra, byRule);
+
+    assertTrue(single.size() > 100, "the input raises alerts: " + byRule);
+    assertTrue(
+        byRule.containsKey("UNREGISTERED_AGENT")
+            && byRule.containsKey("CREDENTIAL_WILDCARD_SCOPE")
+            && byRule.containsKey("BROKEN_LINK"),
+        byRule.toString());
+    assertEquals(0, duplicatesSingle);
+    assertEquals(0, duplicatesPair);
+    assertEquals(0, lost, "alerts of the single instance missing from the pair");
+    assertEquals(0, extra, "alerts of the pair that the single instance did not raise");
+    assertEquals(single.size(), pair.size());
+  }
+}
