@@ -23,6 +23,11 @@ import java.util.Map;
  */
 public final class AlertFactory {
 
+  static {
+    // Builders copy records through Avro's SpecificData, which loads classes by name.
+    dev.chaperone.schema.ChaperoneSchemas.trustGeneratedClasses();
+  }
+
   private AlertFactory() {}
 
   /** A stable id: the first 128 bits of SHA-256 over rule, agent and event, in hex. */

@@ -100,6 +100,9 @@ public final class Baseline {
   DayBucket open;
   final TreeMap<Long, byte[]> closed = new TreeMap<>();
   long closedBytes;
+  // closed days written or rewritten, and days dropped, since the last drainDayChanges()
+  final java.util.TreeSet<Long> changedDays = new java.util.TreeSet<>();
+  final java.util.TreeSet<Long> removedDays = new java.util.TreeSet<>();
 
   // calibration of each signal, and of the per-event aggregate
   final TailCalibrator[] calibration = new TailCalibrator[SIGNALS];
@@ -682,6 +685,7 @@ public final class Baseline {
       }
       byte[] after = target.encode();
       closed.put(day, after);
+      changedDays.add(day);
       closedBytes += after.length;
       addRateStats(target.hourly());
     }
@@ -785,6 +789,7 @@ public final class Baseline {
     long oldDay = open.day();
     byte[] bytes = open.encode();
     closed.put(oldDay, bytes);
+    changedDays.add(oldDay);
     closedBytes += bytes.length;
     addRateStats(open.hourly());
     open = new DayBucket(newDay);
@@ -798,6 +803,7 @@ public final class Baseline {
     // days leaving the window
     while (!closed.isEmpty() && closed.firstKey() <= newDay - config.windowDays()) {
       Map.Entry<Long, byte[]> leaving = closed.pollFirstEntry();
+      dayRemoved(leaving.getKey());
       subtractBucket(leaving.getKey(), leaving.getValue());
     }
     double factor =
@@ -881,6 +887,36 @@ public final class Baseline {
     }
   }
 
+  private void dayRemoved(long day) {
+    changedDays.remove(day);
+    removedDays.add(day);
+  }
+
+  /**
+   * The closed days written or rewritten, and the days dropped, since the last call: what a store
+   * that keeps closed days apart (written once, never again) must write and delete. Clears both.
+   */
+  public DayChanges drainDayChanges() {
+    Map<Long, byte[]> written = new TreeMap<>();
+    for (long day : changedDays) {
+      byte[] bytes = closed.get(day);
+      if (bytes != null) {
+        written.put(day, bytes);
+      }
+    }
+    DayChanges changes = new DayChanges(written, List.copyOf(removedDays));
+    changedDays.clear();
+    removedDays.clear();
+    return changes;
+  }
+
+  /** Closed days to write (day → encoded bucket) and days to delete. */
+  public record DayChanges(Map<Long, byte[]> written, List<Long> removed) {
+    public boolean isEmpty() {
+      return written.isEmpty() && removed.isEmpty();
+    }
+  }
+
   // ---------------------------------------------------------------- size
 
   /** An upper estimate of {@link BaselineCodec#encode} output, maintained incrementally. */
@@ -922,6 +958,7 @@ public final class Baseline {
     while (estimatedBytes() > cap && closed.size() > 1) {
       // Last resort: forget the oldest day early rather than break the cap.
       Map.Entry<Long, byte[]> oldest = closed.pollFirstEntry();
+      dayRemoved(oldest.getKey());
       subtractBucket(oldest.getKey(), oldest.getValue());
     }
   }
@@ -942,6 +979,7 @@ public final class Baseline {
         byte[] bytes = bucket.encode();
         closedBytes += bytes.length - e.getValue().length;
         e.setValue(bytes);
+        changedDays.add(e.getKey());
       }
     }
   }
@@ -1010,6 +1048,7 @@ public final class Baseline {
     if (open != null) {
       while (!closed.isEmpty() && closed.firstKey() <= open.day() - days) {
         Map.Entry<Long, byte[]> leaving = closed.pollFirstEntry();
+        dayRemoved(leaving.getKey());
         subtractBucket(leaving.getKey(), leaving.getValue());
       }
     }
@@ -1083,6 +1122,7 @@ public final class Baseline {
     }
     byte[] after = bucket.encode();
     closed.put(bucket.day(), after);
+    changedDays.add(bucket.day());
     closedBytes += after.length;
   }
 

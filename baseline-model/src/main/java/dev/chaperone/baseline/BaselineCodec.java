@@ -23,12 +23,31 @@ public final class BaselineCodec {
   /** The version {@link #encode} writes. */
   public static final int CURRENT_VERSION = 1;
 
+  /**
+   * The leading byte of a version 1 <em>head</em>: everything but the closed days' buckets, which a
+   * store keeps apart under their own keys ({@link #encodeHead}).
+   */
+  public static final int HEAD_VERSION = 0x81;
+
   private BaselineCodec() {}
 
   public static byte[] encode(Baseline b) {
+    return write(b, true);
+  }
+
+  /**
+   * The head of a baseline: the whole encoding but for the closed days' buckets, of which only the
+   * day numbers are written. A state store keeps the head under the agent's key and each closed day
+   * under its own key, written once when the day closes: a commit then rewrites the head only.
+   */
+  public static byte[] encodeHead(Baseline b) {
+    return write(b, false);
+  }
+
+  private static byte[] write(Baseline b, boolean withDays) {
     Varint.Writer out =
         new Varint.Writer((int) Math.min(Integer.MAX_VALUE - 16, b.estimatedBytes()));
-    out.writeByte(CURRENT_VERSION);
+    out.writeByte(withDays ? CURRENT_VERSION : HEAD_VERSION);
     out.writeVarInt(b.config.windowDays());
     out.writeVarInt(b.nextSeq);
 
@@ -64,8 +83,14 @@ public final class BaselineCodec {
       out.writeVarInt(open.length).writeBytes(open);
     }
     out.writeVarInt(b.closed.size());
-    for (byte[] day : b.closed.values()) {
-      out.writeVarInt(day.length).writeBytes(day);
+    long previousDay = 0;
+    for (Map.Entry<Long, byte[]> day : b.closed.entrySet()) {
+      if (withDays) {
+        out.writeVarInt(day.getValue().length).writeBytes(day.getValue());
+      } else {
+        out.writeSignedVarLong(day.getKey() - previousDay);
+        previousDay = day.getKey();
+      }
     }
 
     for (TailCalibrator c : b.calibration) {
@@ -111,6 +136,10 @@ public final class BaselineCodec {
       throw new IllegalArgumentException("empty baseline bytes");
     }
     int version = bytes[0] & 0xFF;
+    if (version == HEAD_VERSION) {
+      throw new IllegalArgumentException(
+          "these bytes are a baseline head: decode them with decodeHead and the closed days");
+    }
     if (version != 1) {
       throw new IllegalArgumentException(
           "unknown baseline format version "
@@ -119,10 +148,25 @@ public final class BaselineCodec {
               + CURRENT_VERSION
               + ")");
     }
-    return decodeV1(new Varint.Reader(bytes, 1, bytes.length), config);
+    return decodeV1(new Varint.Reader(bytes, 1, bytes.length), config, null);
   }
 
-  private static Baseline decodeV1(Varint.Reader in, BaselineConfig config) {
+  /**
+   * Decodes a head written by {@link #encodeHead}, fetching each closed day's bucket from {@code
+   * days} (epoch day → encoded bucket).
+   *
+   * @throws IllegalArgumentException when the bytes are not a head or a day is missing
+   */
+  public static Baseline decodeHead(
+      byte[] head, java.util.function.LongFunction<byte[]> days, BaselineConfig config) {
+    if (head == null || head.length == 0 || (head[0] & 0xFF) != HEAD_VERSION) {
+      throw new IllegalArgumentException("not a baseline head");
+    }
+    return decodeV1(new Varint.Reader(head, 1, head.length), config, days);
+  }
+
+  private static Baseline decodeV1(
+      Varint.Reader in, BaselineConfig config, java.util.function.LongFunction<byte[]> days) {
     int windowDays = in.readVarInt();
     int nextSeq = in.readVarInt();
     int keys = in.readVarInt();
@@ -158,8 +202,19 @@ public final class BaselineCodec {
       b.open = DayBucket.decode(in.readBytes(in.readVarInt()));
     }
     int closedDays = in.readVarInt();
+    long dayNumber = 0;
     for (int i = 0; i < closedDays; i++) {
-      byte[] day = in.readBytes(in.readVarInt());
+      byte[] day;
+      if (days == null) {
+        day = in.readBytes(in.readVarInt());
+      } else {
+        dayNumber += in.readSignedVarLong();
+        day = days.apply(dayNumber);
+        if (day == null) {
+          throw new IllegalArgumentException(
+              "closed day " + dayNumber + " of the baseline head is missing from the store");
+        }
+      }
       b.closed.put(DayBucket.dayOf(day), day);
       b.closedBytes += day.length;
     }

@@ -70,6 +70,7 @@ public final class ChaperoneTopology {
   public static final String EVENT_IDS_STORE = "event-ids";
   public static final String BASELINES_STORE = "agent-baselines";
   public static final String BASELINE_CACHE_STORE = "agent-baselines-cache";
+  public static final String BASELINE_DAYS_STORE = "agent-baseline-days";
   public static final String AGENT_CREDENTIALS_STORE = "agent-credentials";
   public static final String CREDENTIAL_AGENTS_STORE = "credential-agents";
   public static final String CREDENTIAL_USES = "credential-uses";
@@ -80,6 +81,7 @@ public final class ChaperoneTopology {
       new DetectProcessor.Stores(
           EVENT_IDS_STORE,
           BASELINES_STORE,
+          BASELINE_DAYS_STORE,
           BASELINE_CACHE_STORE,
           AGENT_CREDENTIALS_STORE,
           UNREGISTERED_STORE,
@@ -93,6 +95,11 @@ public final class ChaperoneTopology {
     public Rejections() {
       this(new RejectionLog(), new RejectionLog());
     }
+  }
+
+  static {
+    // Generated classes are loaded by name when records are copied or read; trust them once.
+    dev.chaperone.schema.ChaperoneSchemas.trustGeneratedClasses();
   }
 
   private ChaperoneTopology() {}
@@ -176,6 +183,7 @@ public final class ChaperoneTopology {
             Named.as(DETECT),
             EVENT_IDS_STORE,
             BASELINES_STORE,
+            BASELINE_DAYS_STORE,
             BASELINE_CACHE_STORE,
             AGENT_CREDENTIALS_STORE,
             UNREGISTERED_STORE);
@@ -286,6 +294,12 @@ public final class ChaperoneTopology {
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(BASELINES_STORE),
+                Serdes.String(),
+                Serdes.ByteArray())
+            .withCachingDisabled());
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(BASELINE_DAYS_STORE),
                 Serdes.String(),
                 Serdes.ByteArray())
             .withCachingDisabled());

@@ -56,9 +56,14 @@ public final class DetectionHarness implements AutoCloseable {
   private final AtomicLong events = new AtomicLong();
 
   public DetectionHarness() {
+    this(Map.of());
+  }
+
+  /** A harness whose app config has {@code settings} on top of the test defaults. */
+  public DetectionHarness(Map<String, Object> settings) {
     scope = "detection-" + SCOPES.incrementAndGet();
-    config =
-        new ChaperoneConfig(
+    Map<String, Object> all =
+        new java.util.HashMap<>(
             Map.of(
                 ChaperoneConfig.SCHEMA_REGISTRY_URL_CONFIG,
                 "mock://" + scope,
@@ -66,6 +71,8 @@ public final class DetectionHarness implements AutoCloseable {
                 "detection-test",
                 ChaperoneConfig.FUTURE_TOLERANCE_MS_CONFIG,
                 Long.toString(Duration.ofDays(3650).toMillis())));
+    all.putAll(settings);
+    config = new ChaperoneConfig(all);
     registry = MockSchemaRegistry.forScope(scope);
     Properties props = config.streamsProperties();
     props.put(

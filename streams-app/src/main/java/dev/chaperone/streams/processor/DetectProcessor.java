@@ -44,6 +44,7 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
   public record Stores(
       String eventIds,
       String baselines,
+      String baselineDays,
       String baselineCache,
       String agentCredentials,
       String unregistered,
@@ -80,8 +81,9 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
     this.context = context;
     this.eventIds = context.getStateStore(stores.eventIds());
     this.baselines = context.getStateStore(stores.baselineCache());
-    KeyValueStore<String, byte[]> backing = context.getStateStore(stores.baselines());
-    this.baselines.bind(backing);
+    KeyValueStore<String, byte[]> heads = context.getStateStore(stores.baselines());
+    KeyValueStore<String, byte[]> days = context.getStateStore(stores.baselineDays());
+    this.baselines.bind(heads, days);
     this.agentCredentials = context.getStateStore(stores.agentCredentials());
     this.unregistered = context.getStateStore(stores.unregistered());
     this.detection =

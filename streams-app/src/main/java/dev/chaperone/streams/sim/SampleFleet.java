@@ -33,6 +33,11 @@ public final class SampleFleet {
     "forum://thread/", "repo://acme/", "crm://account/", "db://warehouse/"
   };
 
+  static {
+    // Builders copy records through Avro's SpecificData, which loads classes by name.
+    dev.chaperone.schema.ChaperoneSchemas.trustGeneratedClasses();
+  }
+
   private final SplittableRandom random;
   private final int agents;
   private final Instant start;

@@ -33,6 +33,7 @@ public final class BaselineCacheStore implements StateStore {
   private final int capacity;
   private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
   private KeyValueStore<String, byte[]> backing;
+  private KeyValueStore<String, byte[]> days;
   private boolean open;
   private long hits;
   private long misses;
@@ -56,9 +57,42 @@ public final class BaselineCacheStore implements StateStore {
     return new Builder(name, capacity);
   }
 
-  /** Connects the cache to its backing store; processors call it from {@code init}. */
-  public void bind(KeyValueStore<String, byte[]> backing) {
-    this.backing = backing;
+  /**
+   * Connects the cache to its backing stores, processors call it from {@code init}: {@code heads}
+   * holds each agent's baseline head (everything but its closed days, rewritten at each commit
+   * where the agent was active), {@code days} each closed day under {@code <agent>\u0000<day>},
+   * written once when the day closes. A commit so writes a few KiB per active agent, not its whole
+   * baseline.
+   */
+  public void bind(KeyValueStore<String, byte[]> heads, KeyValueStore<String, byte[]> days) {
+    this.backing = heads;
+    this.days = days;
+  }
+
+  static String dayKey(String agentId, long day) {
+    return agentId + '\u0000' + day;
+  }
+
+  private Baseline load(String agentId, BaselineConfig config) {
+    byte[] bytes = backing.get(agentId);
+    if (bytes == null) {
+      return new Baseline(config);
+    }
+    if ((bytes[0] & 0xFF) == BaselineCodec.HEAD_VERSION) {
+      return BaselineCodec.decodeHead(bytes, day -> days.get(dayKey(agentId, day)), config);
+    }
+    return BaselineCodec.decode(bytes, config); // a whole baseline, as older layouts stored it
+  }
+
+  private void store(String agentId, Baseline baseline) {
+    Baseline.DayChanges changes = baseline.drainDayChanges();
+    for (Map.Entry<Long, byte[]> day : changes.written().entrySet()) {
+      days.put(dayKey(agentId, day.getKey()), day.getValue());
+    }
+    for (long day : changes.removed()) {
+      days.delete(dayKey(agentId, day));
+    }
+    backing.put(agentId, BaselineCodec.encodeHead(baseline));
   }
 
   /**
@@ -73,8 +107,7 @@ public final class BaselineCacheStore implements StateStore {
       return entry.baseline;
     }
     misses++;
-    byte[] bytes = backing.get(agentId);
-    Baseline baseline = bytes == null ? new Baseline(config) : BaselineCodec.decode(bytes, config);
+    Baseline baseline = load(agentId, config);
     entries.put(agentId, new Entry(baseline));
     evictBeyondCapacity();
     return baseline;
@@ -93,7 +126,7 @@ public final class BaselineCacheStore implements StateStore {
     while (entries.size() > capacity && eldest.hasNext()) {
       Map.Entry<String, Entry> e = eldest.next();
       if (e.getValue().dirty) {
-        backing.put(e.getKey(), BaselineCodec.encode(e.getValue().baseline));
+        store(e.getKey(), e.getValue().baseline);
       }
       eldest.remove();
     }
@@ -107,7 +140,7 @@ public final class BaselineCacheStore implements StateStore {
     }
     for (Map.Entry<String, Entry> e : entries.entrySet()) {
       if (e.getValue().dirty) {
-        backing.put(e.getKey(), BaselineCodec.encode(e.getValue().baseline));
+        store(e.getKey(), e.getValue().baseline);
         e.getValue().dirty = false;
         written++;
       }
