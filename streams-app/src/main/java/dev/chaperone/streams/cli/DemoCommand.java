@@ -1,7 +1,11 @@
 package dev.chaperone.streams.cli;
 
 import dev.chaperone.schema.AgentAction;
+import dev.chaperone.schema.AgentRegistration;
+import dev.chaperone.schema.Alert;
+import dev.chaperone.schema.Credential;
 import dev.chaperone.schema.DeadLetter;
+import dev.chaperone.schema.DelegationHop;
 import dev.chaperone.streams.ChaperoneApp;
 import dev.chaperone.streams.ChaperoneTopology;
 import dev.chaperone.streams.config.ChaperoneConfig;
@@ -132,6 +136,39 @@ final class DemoCommand implements Callable<Integer> {
     var singleObject = AvroSerde.forValues(AgentAction.class, null).serializer();
     List<MalformedRecords.Malformed> bad =
         MalformedRecords.of(actions.get(0), config.actionsTopic(), registry, Instant.now());
+    // Every agent but the last is registered; the last one is a shadow agent nobody registered.
+    var registrations = AvroSerde.forValues(AgentRegistration.class, registry).serializer();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+      for (int a = 0; a < agents - 1; a++) {
+        AgentRegistration r = SampleFleet.registration(a, Instant.now().minus(Duration.ofDays(30)));
+        producer.send(
+            new ProducerRecord<>(
+                config.registryTopic(),
+                r.getAgentId().getBytes(StandardCharsets.UTF_8),
+                registrations.serialize(config.registryTopic(), r)));
+      }
+      producer.flush();
+    }
+    // A few actions go wrong: a long-lived wildcard token, a broken delegation chain, a post
+    // outside the request the human made.
+    for (int i = 200; i < actions.size(); i += 400) {
+      AgentAction a = actions.get(i);
+      actions.set(
+          i,
+          AgentAction.newBuilder(a)
+              .setCredential(
+                  Credential.newBuilder(a.getCredential())
+                      .setScopes(List.of("write:*"))
+                      .setExpiresAt(null)
+                      .build())
+              .build());
+    }
+    for (int i = 300; i < actions.size(); i += 400) {
+      AgentAction a = actions.get(i);
+      List<DelegationHop> chain = new ArrayList<>(a.getDelegation());
+      chain.set(1, DelegationHop.newBuilder(chain.get(1)).setDelegatedBy("mallory").build());
+      actions.set(i, AgentAction.newBuilder(a).setDelegation(chain).build());
+    }
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(bootstrap))) {
       for (int i = 0; i < actions.size(); i++) {
         AgentAction action = actions.get(i);
@@ -185,6 +222,24 @@ final class DemoCommand implements Callable<Integer> {
               letter.getTopic(), letter.getPartition(), letter.getOffset(), letter.getReason()));
     }
     Console.info("");
+    List<Alert> alerts = readAll(bootstrap, config, config.alertsTopic(), Alert.class);
+    Map<String, Long> byRule = new TreeMap<>();
+    alerts.forEach(a -> byRule.merge(a.getRuleId(), 1L, Long::sum));
+    Console.info("Alerts (" + config.alertsTopic() + "): " + alerts.size() + " " + byRule);
+    alerts.stream()
+        .collect(
+            java.util.stream.Collectors.toMap(Alert::getRuleId, a -> a, (x, y) -> x, TreeMap::new))
+        .values()
+        .forEach(
+            a ->
+                Console.info(
+                    String.format(
+                        "  %-8s %-12s %-28s %s",
+                        a.getSeverity(),
+                        a.getAgentId(),
+                        a.getRuleId(),
+                        abbreviate(a.getExplanation(), 110))));
+    Console.info("");
     Console.info("Observed fleet (first agents):");
     ReadOnlyKeyValueStore<String, ObservedAgent> fleet =
         app.streams()
@@ -213,6 +268,42 @@ final class DemoCommand implements Callable<Integer> {
             ? "Every record is accounted for: nothing lost, nothing duplicated."
             : "MISMATCH: not every record was accounted for in time.");
     return complete ? 0 : 1;
+  }
+
+  private static String abbreviate(String text, int max) {
+    return text.length() <= max ? text : text.substring(0, max - 1) + "…";
+  }
+
+  /** Every committed record of {@code topic}, read until it stays quiet for two seconds. */
+  private static <T extends org.apache.avro.specific.SpecificRecord> List<T> readAll(
+      String bootstrap, ChaperoneConfig config, String topic, Class<T> type) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "chaperone-demo-" + topic);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    var deserializer =
+        AvroSerde.forValues(
+                type,
+                SchemaRegistries.forUrl(
+                    config.schemaRegistryUrl(), null, null, Duration.ofSeconds(5)))
+            .deserializer();
+    List<T> out = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      long quietSince = System.nanoTime();
+      while (System.nanoTime() - quietSince < Duration.ofSeconds(2).toNanos()) {
+        var records = consumer.poll(Duration.ofMillis(200));
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+          out.add(deserializer.deserialize(record.topic(), record.value()));
+        }
+        if (!records.isEmpty()) {
+          quietSince = System.nanoTime();
+        }
+      }
+    }
+    return out;
   }
 
   private static List<DeadLetter> readDeadLetters(
