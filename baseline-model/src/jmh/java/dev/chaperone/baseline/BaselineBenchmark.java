@@ -87,6 +87,14 @@ public class BaselineBenchmark {
     return BaselineCodec.decode(BaselineCodec.encode(typical), BaselineConfig.defaults());
   }
 
+  /** Encoding alone, as a write-back costs. */
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public byte[] encode() {
+    return BaselineCodec.encode(typical);
+  }
+
   /** Decoding alone, as a cache miss costs. */
   @Benchmark
   @BenchmarkMode(Mode.AverageTime)

@@ -656,7 +656,10 @@ public final class Baseline {
         continue;
       }
       int id = idByHash.get(hash, -1);
-      if (id >= 0 && isNovel(id) && target.counts().get(id) >= noveltyCap) {
+      if (id >= 0
+          && feature.tracksRecent()
+          && isNovel(id)
+          && target.counts().get(id) >= noveltyCap) {
         continue; // a new behaviour learns at most its daily cap: slow poisoning stays visible
       }
       if (id < 0) {
@@ -665,7 +668,7 @@ public final class Baseline {
       target.counts().add(id, 1);
       totals.add(id, 1);
       featureTotal[feature.ordinal()]++;
-      if (isRecent) {
+      if (isRecent && feature.tracksRecent()) {
         recent.add(id, 1);
       }
     }
@@ -1138,7 +1141,7 @@ public final class Baseline {
     bucket.counts().add(id, count);
     totals.add(id, count);
     featureTotal[feature.ordinal()] += count;
-    if (day > open.day() - config.driftDays()) {
+    if (day > open.day() - config.driftDays() && feature.tracksRecent()) {
       recent.add(id, count);
     }
     storeBucket(bucket, false, null);

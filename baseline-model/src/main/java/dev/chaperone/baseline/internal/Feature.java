@@ -40,6 +40,15 @@ public enum Feature {
     return named;
   }
 
+  /**
+   * Whether the baseline keeps this feature's counts over the last days (for the drift signal and
+   * the novelty cap). Exact resources and session positions do not: resources are watched through
+   * their family, which keeps the recent counts small.
+   */
+  public boolean tracksRecent() {
+    return this != PAIR && this != SESSION_POSITION;
+  }
+
   public static Feature of(int id) {
     return ALL[id & ((1 << BITS) - 1)];
   }
