@@ -4,7 +4,7 @@ import dev.chaperone.baseline.internal.DayBucket;
 import dev.chaperone.baseline.internal.Feature;
 import dev.chaperone.baseline.internal.Hashing;
 import dev.chaperone.baseline.internal.IntIntMap;
-import dev.chaperone.baseline.internal.LongIntMap;
+import dev.chaperone.baseline.internal.KeyIndex;
 import dev.chaperone.baseline.internal.Moments;
 import dev.chaperone.baseline.internal.ResourceGeneralizer;
 import dev.chaperone.baseline.internal.Sidak;
@@ -74,14 +74,13 @@ public final class Baseline {
 
   BaselineConfig config;
 
-  // dictionary: 32-bit key hash <-> id ((seq << 4) | feature)
-  final LongIntMap idByHash;
+  // dictionary: 32-bit key hash -> (id, window count); id ((seq << 4) | feature) -> (hash, name)
+  final KeyIndex index;
   final KeyTable keys;
   int nextSeq = 1;
   long nameBytes;
 
-  // running totals over the window
-  final IntIntMap totals;
+  // running totals over the window (the per-key counts live in the index)
   final long[] featureTotal = new long[Feature.ALL.length];
   final int[] featureDistinct = new int[Feature.ALL.length];
   final long[] hourOfWeek = new long[168];
@@ -141,9 +140,8 @@ public final class Baseline {
   /** An empty baseline sized for about {@code expectedKeys} keys (decoding knows the number). */
   Baseline(BaselineConfig config, int expectedKeys) {
     int capacity = Math.max(64, expectedKeys + expectedKeys / 4);
-    this.idByHash = new LongIntMap(capacity);
+    this.index = new KeyIndex(capacity);
     this.keys = new KeyTable(capacity);
-    this.totals = new IntIntMap(capacity);
     this.config = Objects.requireNonNull(config, "config");
     for (Signal s : Signal.values()) {
       calibration[s.ordinal()] = new TailCalibrator(s == Signal.DRIFT ? -10 : 0);
@@ -397,7 +395,7 @@ public final class Baseline {
     double best = Double.NEGATIVE_INFINITY;
     for (Feature feature : DRIFT_FEATURES) {
       long hash = a.keyHash[feature.ordinal()];
-      int id = hash == 0 ? -1 : idByHash.get(hash, -1);
+      int id = hash == 0 ? -1 : index.idOf(hash, -1);
       if (id < 0) {
         continue;
       }
@@ -405,7 +403,7 @@ public final class Baseline {
       if (inRecent < 3) {
         continue;
       }
-      long inOlder = totals.get(id) - inRecent;
+      long inOlder = index.countOf(hash) - inRecent;
       // Two-proportion z-test of the recent share against the older share, deflated by a fixed
       // dispersion (φ = 4): actions come in sessions, so counts vary more than binomially.
       double pooled = (double) (inRecent + inOlder) / events;
@@ -464,8 +462,7 @@ public final class Baseline {
     if (hash == 0) {
       return 0;
     }
-    int id = idByHash.get(hash, -1);
-    return id < 0 ? 0 : totals.get(id);
+    return index.countOf(hash);
   }
 
   /**
@@ -655,10 +652,10 @@ public final class Baseline {
       if (hash == 0) {
         continue;
       }
-      int id = idByHash.get(hash, -1);
+      int id = index.idOf(hash, -1);
       if (id >= 0
           && feature.tracksRecent()
-          && isNovel(id)
+          && isNovel(id, hash)
           && target.counts().get(id) >= noveltyCap) {
         continue; // a new behaviour learns at most its daily cap: slow poisoning stays visible
       }
@@ -666,7 +663,7 @@ public final class Baseline {
         id = newKey(feature, hash, nameOf(feature, o));
       }
       target.counts().add(id, 1);
-      totals.add(id, 1);
+      index.addCount(hash, 1);
       featureTotal[feature.ordinal()]++;
       if (isRecent && feature.tracksRecent()) {
         recent.add(id, 1);
@@ -710,8 +707,8 @@ public final class Baseline {
     return true;
   }
 
-  private boolean isNovel(int id) {
-    return totals.get(id) == recent.get(id) && events - recentEvents >= 100;
+  private boolean isNovel(int id, long hash) {
+    return index.countOf(hash) == recent.get(id) && events - recentEvents >= 100;
   }
 
   private long noveltyCap() {
@@ -748,10 +745,11 @@ public final class Baseline {
       }
       id = (nextSeq++ << Feature.BITS) | feature.ordinal();
     } while (keys.contains(id));
-    idByHash.put(hash, id);
-    keys.put(id, hash, name);
+    index.put(hash, id, 0);
+    byte[] utf8 = name == null ? null : name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    keys.put(id, hash, utf8);
     featureDistinct[feature.ordinal()]++;
-    nameBytes += name == null ? 0 : name.length();
+    nameBytes += utf8 == null ? 0 : utf8.length;
     return id;
   }
 
@@ -761,7 +759,7 @@ public final class Baseline {
     keys.forEach(
         (id, hash, name) -> {
           if (Feature.of(id) == feature) {
-            candidates.add(new int[] {id, totals.get(id)});
+            candidates.add(new int[] {id, index.countOf(hash)});
           }
         });
     candidates.sort(
@@ -773,16 +771,17 @@ public final class Baseline {
 
   private void dropKey(int id) {
     Feature feature = Feature.of(id);
-    int count = totals.remove(id);
+    long droppedHash = keys.contains(id) ? keys.hash(id) : 0;
+    int count = droppedHash == 0 ? 0 : index.countOf(droppedHash);
     featureTotal[feature.ordinal()] -= count;
     if (open != null) {
       open.counts().remove(id);
     }
     recent.remove(id);
     if (keys.contains(id)) {
-      idByHash.remove(keys.hash(id));
-      String name = keys.name(id);
-      nameBytes -= name == null ? 0 : name.length();
+      index.remove(droppedHash);
+      byte[] name = keys.nameBytes(id);
+      nameBytes -= name == null ? 0 : name.length;
       keys.remove(id);
       featureDistinct[feature.ordinal()]--;
     }
@@ -846,17 +845,18 @@ public final class Baseline {
           if (!keys.contains(id)) {
             return; // evicted since: its counts left the totals then
           }
-          int left = totals.add(id, -count);
+          long keyHash = keys.hash(id);
+          int left = index.addCount(keyHash, -count);
           featureTotal[Feature.of(id).ordinal()] -= count;
           if (left <= 0) {
             if (left < 0) {
               featureTotal[Feature.of(id).ordinal()] -= left;
-              totals.remove(id);
+              index.addCount(keyHash, -left);
             }
             recent.remove(id);
-            idByHash.remove(keys.hash(id));
-            String name = keys.name(id);
-            nameBytes -= name == null ? 0 : name.length();
+            index.remove(keyHash);
+            byte[] name = keys.nameBytes(id);
+            nameBytes -= name == null ? 0 : name.length;
             keys.remove(id);
             featureDistinct[Feature.of(id).ordinal()]--;
           }
@@ -1134,12 +1134,12 @@ public final class Baseline {
     if (bucket == null) {
       return;
     }
-    int id = idByHash.get(hash, -1);
+    int id = index.idOf(hash, -1);
     if (id < 0) {
       id = newKey(feature, hash, name);
     }
     bucket.counts().add(id, count);
-    totals.add(id, count);
+    index.addCount(hash, count);
     featureTotal[feature.ordinal()] += count;
     if (day > open.day() - config.driftDays() && feature.tracksRecent()) {
       recent.add(id, count);
@@ -1174,14 +1174,14 @@ public final class Baseline {
           if (Feature.of(id) != feature || stored == null) {
             return;
           }
-          String name = stored;
+          String name = new String(stored, java.nio.charset.StandardCharsets.UTF_8);
           if (prefix != null) {
             if (!name.startsWith(prefix)) {
               return;
             }
             name = name.substring(prefix.length());
           }
-          all.add(Map.entry(name, (long) totals.get(id)));
+          all.add(Map.entry(name, (long) index.countOf(hash)));
         });
     all.sort(
         (x, y) ->

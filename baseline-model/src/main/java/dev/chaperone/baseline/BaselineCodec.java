@@ -58,13 +58,12 @@ public final class BaselineCodec {
           out.writeVarInt(id - previous[0]);
           previous[0] = id;
           out.writeInt4((int) hash);
-          out.writeVarInt(b.totals.get(id));
+          out.writeVarInt(b.index.countOf(hash));
           if (keyName == null) {
             out.writeVarInt(0);
           } else {
-            byte[] name = keyName.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            out.writeVarInt(name.length + 1);
-            out.writeBytes(name);
+            out.writeVarInt(keyName.length + 1);
+            out.writeBytes(keyName);
           }
         });
 
@@ -178,14 +177,13 @@ public final class BaselineCodec {
       long hash = in.readInt4() & 0xFFFF_FFFFL;
       int count = in.readVarInt();
       int nameLength = in.readVarInt();
-      String name = nameLength == 0 ? null : in.readUtf8(nameLength - 1);
+      byte[] name = nameLength == 0 ? null : in.readBytes(nameLength - 1);
       Feature feature = Feature.of(id);
-      b.idByHash.put(hash, id);
+      b.index.put(hash, id, count);
       b.keys.put(id, hash, name);
-      b.totals.add(id, count);
       b.featureTotal[feature.ordinal()] += count;
       b.featureDistinct[feature.ordinal()]++;
-      b.nameBytes += name == null ? 0 : name.length();
+      b.nameBytes += name == null ? 0 : name.length;
     }
 
     b.events = in.readVarLong();

@@ -3,24 +3,25 @@ package dev.chaperone.baseline;
 import java.util.Arrays;
 
 /**
- * The baseline's dictionary by id: each live key's 32-bit hash and, for named features, its name.
- * Parallel arrays kept in ascending id order (ids are handed out in increasing order, and a decoded
- * table is filled in order), so lookups are binary searches, encoding needs no sort and decoding is
- * appends. Removal leaves a hole; holes are squeezed out once they outnumber the keys. Only cold
- * paths (eviction, day roll, encoding, explanations) come here: scoring uses the hash → id map and
- * the counters. Not thread-safe.
+ * The baseline's dictionary by id: each live key's 32-bit hash and, for named features, its name
+ * (kept as UTF-8 bytes: strings are built only for explanations). Parallel arrays kept in ascending
+ * id order (ids are handed out in increasing order, and a decoded table is filled in order), so
+ * lookups are binary searches, encoding needs no sort and decoding is appends. Removal leaves a
+ * hole; holes are squeezed out once they outnumber the keys. Only cold paths (eviction, day roll,
+ * encoding, explanations) come here: scoring uses the hash → id map and the counters. Not
+ * thread-safe.
  */
 final class KeyTable {
 
   /** Visits (id, hash, name) entries in ascending id order. */
   @FunctionalInterface
   interface Visitor {
-    void accept(int id, long hash, String name);
+    void accept(int id, long hash, byte[] name);
   }
 
   private int[] ids;
   private long[] hashes;
-  private String[] names;
+  private byte[][] names;
   private int used;
   private int size;
 
@@ -28,7 +29,7 @@ final class KeyTable {
     int capacity = Math.max(16, expected);
     ids = new int[capacity];
     hashes = new long[capacity];
-    names = new String[capacity];
+    names = new byte[capacity][];
   }
 
   int size() {
@@ -40,7 +41,7 @@ final class KeyTable {
   }
 
   /** Adds a key; ids must be added in increasing order unless the table is told otherwise. */
-  void put(int id, long hash, String name) {
+  void put(int id, long hash, byte[] name) {
     if (used > 0 && id <= ids[used - 1]) {
       insertOutOfOrder(id, hash, name);
       return;
@@ -55,7 +56,7 @@ final class KeyTable {
     size++;
   }
 
-  private void insertOutOfOrder(int id, long hash, String name) {
+  private void insertOutOfOrder(int id, long hash, byte[] name) {
     // Only after the id sequence wraps (2^27 keys): keep the order with an insertion.
     compact();
     int at = Arrays.binarySearch(ids, 0, used, id);
@@ -87,9 +88,15 @@ final class KeyTable {
     return hashes[slot(id)];
   }
 
+  /** The UTF-8 name of a live id, or null for unnamed features. */
+  byte[] nameBytes(int id) {
+    return names[slot(id)];
+  }
+
   /** The name of a live id, or null for unnamed features. */
   String name(int id) {
-    return names[slot(id)];
+    byte[] name = names[slot(id)];
+    return name == null ? null : new String(name, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private int slot(int id) {

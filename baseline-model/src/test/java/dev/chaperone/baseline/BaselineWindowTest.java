@@ -35,7 +35,7 @@ class BaselineWindowTest {
   /** Every live key's count, by key hash: comparable across baselines whose ids differ. */
   private static Map<Long, Integer> countsByHash(Baseline b) {
     Map<Long, Integer> out = new TreeMap<>();
-    b.keys.forEach((id, hash, name) -> out.put(hash, b.totals.get(id)));
+    b.keys.forEach((id, hash, name) -> out.put(hash, b.index.countOf(hash)));
     return out;
   }
 

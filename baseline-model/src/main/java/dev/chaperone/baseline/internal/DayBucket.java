@@ -91,7 +91,8 @@ public final class DayBucket {
 
   public static DayBucket decode(byte[] bytes) {
     Varint.Reader in = new Varint.Reader(bytes);
-    DayBucket bucket = new DayBucket(in.readSignedVarLong());
+    DayBucket bucket =
+        new DayBucket(in.readSignedVarLong(), new IntIntMap(Math.max(64, bytes.length / 2)));
     bucket.events = in.readVarLong();
     for (int h = 0; h < 24; h++) {
       bucket.hourly[h] = in.readVarInt();
