@@ -1,5 +1,6 @@
 package dev.chaperone.streams;
 
+import dev.chaperone.alerting.SocRenderings;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.Alert;
@@ -210,13 +211,28 @@ public final class ChaperoneTopology {
                 CREDENTIAL_AGENTS_STORE);
 
     KStream<String, Object> findings = detected.merge(shared, Named.as("findings"));
-    findings
-        .filter((agent, value) -> value instanceof Alert, Named.as("alerts-only"))
-        .mapValues(value -> (Alert) value, Named.as("as-alert"))
-        .to(
-            config.alertsTopic(),
-            Produced.with(Serdes.String(), AvroSerde.forValues(Alert.class, registry))
-                .withName(ALERTS_SINK));
+    KStream<String, Alert> alerts =
+        findings
+            .filter((agent, value) -> value instanceof Alert, Named.as("alerts-only"))
+            .mapValues(value -> (Alert) value, Named.as("as-alert"));
+    alerts.to(
+        config.alertsTopic(),
+        Produced.with(Serdes.String(), AvroSerde.forValues(Alert.class, registry))
+            .withName(ALERTS_SINK));
+    if (config.renderOcsf()) {
+      alerts
+          .mapValues(alert -> json(SocRenderings.ocsf(alert)), Named.as("render-ocsf"))
+          .to(
+              config.ocsfTopic(),
+              Produced.with(Serdes.String(), Serdes.ByteArray()).withName("alerts-ocsf-sink"));
+    }
+    if (config.renderEcs()) {
+      alerts
+          .mapValues(alert -> json(SocRenderings.ecs(alert)), Named.as("render-ecs"))
+          .to(
+              config.ecsTopic(),
+              Produced.with(Serdes.String(), Serdes.ByteArray()).withName("alerts-ecs-sink"));
+    }
     findings
         .filter((agent, value) -> value instanceof DelegationViolation, Named.as("violations-only"))
         .mapValues(value -> (DelegationViolation) value, Named.as("as-violation"))
@@ -320,6 +336,17 @@ public final class ChaperoneTopology {
             Stores.persistentWindowStore(CREDENTIAL_AGENTS_STORE, day, hour, false),
             Serdes.String(),
             Serdes.String()));
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
+
+  private static byte[] json(Object tree) {
+    try {
+      return JSON.writeValueAsBytes(tree);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("cannot render an alert as JSON", e);
+    }
   }
 
   /** Registry records must name the agent they are keyed by and declare an owner. */

@@ -40,6 +40,12 @@ public final class TopicProvisioner {
     topics.put(config.violationsTopic(), deleteAfter(Duration.ofDays(30)));
     topics.put(config.deadLettersTopic(), deleteAfter(Duration.ofDays(14)));
     topics.put(config.feedbackTopic(), compact);
+    if (config.renderOcsf()) {
+      topics.put(config.ocsfTopic(), deleteAfter(Duration.ofDays(30)));
+    }
+    if (config.renderEcs()) {
+      topics.put(config.ecsTopic(), deleteAfter(Duration.ofDays(30)));
+    }
     return topics;
   }
 

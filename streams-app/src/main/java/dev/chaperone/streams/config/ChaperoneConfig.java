@@ -57,6 +57,17 @@ public final class ChaperoneConfig extends AbstractConfig {
   public static final String DEAD_LETTERS_TOPIC_CONFIG = "chaperone.topic.dead-letters";
   public static final String FEEDBACK_TOPIC_CONFIG = "chaperone.topic.feedback";
 
+  public static final String OCSF_TOPIC_CONFIG = "chaperone.topic.alerts-ocsf";
+  public static final String ECS_TOPIC_CONFIG = "chaperone.topic.alerts-ecs";
+
+  public static final String RENDER_OCSF_CONFIG = "chaperone.render.ocsf";
+  private static final String RENDER_OCSF_DOC =
+      "Also write every alert as an OCSF Detection Finding (JSON) to the OCSF topic.";
+
+  public static final String RENDER_ECS_CONFIG = "chaperone.render.ecs";
+  private static final String RENDER_ECS_DOC =
+      "Also write every alert as an Elastic Common Schema document (JSON) to the ECS topic.";
+
   public static final String TOPICS_CREATE_CONFIG = "chaperone.topics.create";
   private static final String TOPICS_CREATE_DOC =
       "Create missing topics at start-up (existing ones are left alone).";
@@ -161,6 +172,22 @@ public final class ChaperoneConfig extends AbstractConfig {
               new ConfigDef.NonEmptyString(),
               Importance.MEDIUM,
               "Analyst feedback topic.")
+          .define(
+              OCSF_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.ALERTS_OCSF,
+              new ConfigDef.NonEmptyString(),
+              Importance.MEDIUM,
+              "Topic of the OCSF rendering of alerts.")
+          .define(
+              ECS_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.ALERTS_ECS,
+              new ConfigDef.NonEmptyString(),
+              Importance.MEDIUM,
+              "Topic of the ECS rendering of alerts.")
+          .define(RENDER_OCSF_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, RENDER_OCSF_DOC)
+          .define(RENDER_ECS_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, RENDER_ECS_DOC)
           .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, TOPICS_CREATE_DOC)
           .define(
               TOPICS_PARTITIONS_CONFIG,
@@ -256,6 +283,22 @@ public final class ChaperoneConfig extends AbstractConfig {
 
   public String feedbackTopic() {
     return getString(FEEDBACK_TOPIC_CONFIG);
+  }
+
+  public String ocsfTopic() {
+    return getString(OCSF_TOPIC_CONFIG);
+  }
+
+  public String ecsTopic() {
+    return getString(ECS_TOPIC_CONFIG);
+  }
+
+  public boolean renderOcsf() {
+    return getBoolean(RENDER_OCSF_CONFIG);
+  }
+
+  public boolean renderEcs() {
+    return getBoolean(RENDER_ECS_CONFIG);
   }
 
   public boolean createTopics() {

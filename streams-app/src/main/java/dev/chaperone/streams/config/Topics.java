@@ -10,6 +10,8 @@ public final class Topics {
   public static final String DELEGATION_VIOLATIONS = "chaperone.delegation-violations";
   public static final String DEAD_LETTERS = "chaperone.dead-letters";
   public static final String FEEDBACK = "chaperone.feedback";
+  public static final String ALERTS_OCSF = "chaperone.alerts.ocsf";
+  public static final String ALERTS_ECS = "chaperone.alerts.ecs";
 
   private Topics() {}
 }
