@@ -9,7 +9,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = ChaperoneCli.Version.class,
     description = "Behavioural anomaly detection for AI agents on Kafka Streams.",
-    subcommands = {RunCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      RunCommand.class,
+      DemoCommand.class,
+      AlertsCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class ChaperoneCli implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -231,14 +231,10 @@ final class DemoCommand implements Callable<Integer> {
             java.util.stream.Collectors.toMap(Alert::getRuleId, a -> a, (x, y) -> x, TreeMap::new))
         .values()
         .forEach(
-            a ->
-                Console.info(
-                    String.format(
-                        "  %-8s %-12s %-28s %s",
-                        a.getSeverity(),
-                        a.getAgentId(),
-                        a.getRuleId(),
-                        abbreviate(a.getExplanation(), 110))));
+            a -> {
+              Console.info("  " + AlertsTailCommand.line(a, false));
+              Console.info("      " + abbreviate(a.getExplanation(), 110));
+            });
     Console.info("");
     Console.info("Observed fleet (first agents):");
     ReadOnlyKeyValueStore<String, ObservedAgent> fleet =

@@ -13,7 +13,7 @@ import picocli.CommandLine;
 class ChaperoneCliTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"run", "demo"})
+  @ValueSource(strings = {"run", "demo", "alerts"})
   void shouldPrintHelpForEveryCommand(String command) {
     StringWriter out = new StringWriter();
     CommandLine cli = new CommandLine(new ChaperoneCli());

@@ -1,0 +1,178 @@
+package dev.chaperone.streams.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chaperone.schema.AgentAction;
+import dev.chaperone.schema.AgentRegistration;
+import dev.chaperone.schema.Alert;
+import dev.chaperone.streams.ChaperoneApp;
+import dev.chaperone.streams.config.ChaperoneConfig;
+import dev.chaperone.streams.embedded.EmbeddedKafka;
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.registry.MockSchemaRegistry;
+import dev.chaperone.streams.serde.AvroSerde;
+import dev.chaperone.streams.sim.SampleFleet;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code alerts tail --json} attached to a running app prints the alerts the app emits, in order.
+ */
+class AlertsTailIT {
+
+  private static final String SCOPE = "alerts-tail-it";
+
+  @TempDir Path state;
+
+  @Test
+  void shouldPrintTheAlertsTheAppEmitsInOrder() throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      MockSchemaRegistry registry = MockSchemaRegistry.forScope(SCOPE);
+      ChaperoneConfig config =
+          new ChaperoneConfig(
+              Map.of(
+                  ChaperoneConfig.BOOTSTRAP_SERVERS_CONFIG,
+                  kafka.bootstrapServers(),
+                  ChaperoneConfig.APPLICATION_ID_CONFIG,
+                  "tail-it",
+                  ChaperoneConfig.SCHEMA_REGISTRY_URL_CONFIG,
+                  "mock://" + SCOPE,
+                  ChaperoneConfig.TOPICS_PARTITIONS_CONFIG,
+                  1,
+                  StreamsConfig.STATE_DIR_CONFIG,
+                  state.toString(),
+                  StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
+                  100));
+      try (ChaperoneApp app = new ChaperoneApp(config, ChaperoneMetrics.inMemory())) {
+        app.start();
+        // Given a console attached to the running app
+        StringWriter printed = new StringWriter();
+        CommandLine cli = new CommandLine(new ChaperoneCli());
+        cli.setOut(new PrintWriter(printed, true));
+        int expected = 12;
+        CompletableFuture<Integer> tail =
+            CompletableFuture.supplyAsync(
+                () ->
+                    cli.execute(
+                        "alerts",
+                        "tail",
+                        "--bootstrap-servers",
+                        kafka.bootstrapServers(),
+                        "--schema-registry-url",
+                        "mock://" + SCOPE,
+                        "--json",
+                        "--from-beginning",
+                        "--max",
+                        Integer.toString(expected),
+                        "--idle-timeout",
+                        "PT60S"));
+
+        // When the app raises alerts: three agents, one unregistered, some with wildcard tokens
+        produce(kafka, config, registry);
+
+        // Then the console prints exactly those alerts, in the topic's order
+        assertEquals(0, tail.get(90, TimeUnit.SECONDS));
+        List<String> fromTail = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        for (String line : printed.toString().split("\n")) {
+          if (!line.isBlank()) {
+            fromTail.add(json.readTree(line).path("alertId").asText());
+          }
+        }
+        List<String> fromTopic = readAlertIds(kafka, config, registry, expected);
+        assertEquals(expected, fromTail.size(), printed.toString());
+        assertEquals(fromTopic, fromTail);
+        assertTrue(
+            printed.toString().contains("\"ruleId\":\"UNREGISTERED_AGENT\""), printed.toString());
+      }
+    } finally {
+      MockSchemaRegistry.dropScope(SCOPE);
+    }
+  }
+
+  private static void produce(
+      EmbeddedKafka kafka, ChaperoneConfig config, MockSchemaRegistry registry) {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    Instant start = Instant.now().minus(Duration.ofHours(2));
+    List<AgentAction> actions = new SampleFleet(3, 3, start).actions(40);
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < 2; i++) {
+        AgentRegistration r = SampleFleet.registration(i, start.minus(Duration.ofDays(10)));
+        producer.send(
+            new ProducerRecord<>(
+                config.registryTopic(),
+                r.getAgentId().getBytes(StandardCharsets.UTF_8),
+                AvroSerde.forValues(AgentRegistration.class, registry)
+                    .serializer()
+                    .serialize(config.registryTopic(), r)));
+      }
+      producer.flush();
+      var serializer = AvroSerde.forValues(AgentAction.class, registry).serializer();
+      int wildcards = 0;
+      for (AgentAction action : actions) {
+        if (!action.getAgentId().equals(SampleFleet.agentId(2)) && wildcards < 11) {
+          action =
+              AgentAction.newBuilder(action)
+                  .setCredential(
+                      dev.chaperone.schema.Credential.newBuilder(action.getCredential())
+                          .setScopes(List.of("*"))
+                          .build())
+                  .build();
+          wildcards++;
+        }
+        producer.send(
+            new ProducerRecord<>(
+                config.actionsTopic(),
+                action.getAgentId().getBytes(StandardCharsets.UTF_8),
+                serializer.serialize(config.actionsTopic(), action)));
+      }
+    }
+  }
+
+  private static List<String> readAlertIds(
+      EmbeddedKafka kafka, ChaperoneConfig config, MockSchemaRegistry registry, int expected) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "tail-it-check");
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    var deserializer = AvroSerde.forValues(Alert.class, registry).deserializer();
+    List<String> ids = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(config.alertsTopic()));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (ids.size() < expected && System.nanoTime() < deadline) {
+        consumer
+            .poll(Duration.ofMillis(200))
+            .forEach(r -> ids.add(deserializer.deserialize(r.topic(), r.value()).getAlertId()));
+      }
+    }
+    return ids.subList(0, Math.min(expected, ids.size()));
+  }
+}
