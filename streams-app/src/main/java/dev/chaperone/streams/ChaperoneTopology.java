@@ -13,6 +13,7 @@ import dev.chaperone.streams.detect.EffectiveConfig;
 import dev.chaperone.streams.fleet.ObservedAgentSerde;
 import dev.chaperone.streams.fleet.ObservedFleetProcessor;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.processor.AlertAggregationProcessor;
 import dev.chaperone.streams.processor.CredentialSharingProcessor;
 import dev.chaperone.streams.processor.CredentialUse;
 import dev.chaperone.streams.processor.CredentialUseSerde;
@@ -24,6 +25,7 @@ import dev.chaperone.streams.processor.RejectionLog;
 import dev.chaperone.streams.registry.SchemaRegistries;
 import dev.chaperone.streams.registry.SchemaRegistry;
 import dev.chaperone.streams.serde.AvroSerde;
+import dev.chaperone.streams.serde.OccurredAtExtractor;
 import dev.chaperone.streams.state.BaselineCacheStore;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -76,7 +78,9 @@ public final class ChaperoneTopology {
   public static final String CREDENTIAL_AGENTS_STORE = "credential-agents";
   public static final String CREDENTIAL_USES = "credential-uses";
   public static final String CREDENTIAL_SHARING = "credential-sharing";
-  public static final String UNREGISTERED_STORE = "unregistered-agents";
+  public static final String ALERT_AGGREGATES_STORE = "alert-aggregates";
+  public static final String AGGREGATE_ALERTS = "aggregate-alerts";
+  public static final String SHARED_ALERTS_BY_AGENT = "shared-alerts-by-agent";
 
   static final DetectProcessor.Stores DETECT_STORES =
       new DetectProcessor.Stores(
@@ -85,7 +89,6 @@ public final class ChaperoneTopology {
           BASELINE_DAYS_STORE,
           BASELINE_CACHE_STORE,
           AGENT_CREDENTIALS_STORE,
-          UNREGISTERED_STORE,
           REGISTRY_STORE,
           CONFIG_STORE);
 
@@ -133,7 +136,10 @@ public final class ChaperoneTopology {
     KStream<byte[], DecodeResult> decoded =
         builder.stream(
                 config.actionsTopic(),
-                Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(ACTIONS_SOURCE))
+                Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+                    .withTimestampExtractor(
+                        new OccurredAtExtractor(registry, config.futureToleranceMs()))
+                    .withName(ACTIONS_SOURCE))
             .processValues(
                 () ->
                     new DecodeActionProcessor(
@@ -186,8 +192,7 @@ public final class ChaperoneTopology {
             BASELINES_STORE,
             BASELINE_DAYS_STORE,
             BASELINE_CACHE_STORE,
-            AGENT_CREDENTIALS_STORE,
-            UNREGISTERED_STORE);
+            AGENT_CREDENTIALS_STORE);
 
     KStream<String, Object> shared =
         detected
@@ -210,7 +215,38 @@ public final class ChaperoneTopology {
                 Named.as(CREDENTIAL_SHARING),
                 CREDENTIAL_AGENTS_STORE);
 
-    KStream<String, Object> findings = detected.merge(shared, Named.as("findings"));
+    // Sharing alerts are keyed by agent but come from the partition of their credential: bring
+    // them to their agent's partition, where that agent's alerts are aggregated.
+    KStream<String, Object> sharedByAgent =
+        shared
+            .filter((agent, value) -> value instanceof Alert, Named.as("shared-alerts-only"))
+            .mapValues(value -> (Alert) value, Named.as("as-shared-alert"))
+            .repartition(
+                Repartitioned.<String, Alert>as(SHARED_ALERTS_BY_AGENT)
+                    .withKeySerde(Serdes.String())
+                    .withValueSerde(AvroSerde.forValues(Alert.class, null)))
+            .mapValues(alert -> (Object) alert, Named.as("shared-alert-as-finding"));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(ALERT_AGGREGATES_STORE),
+            Serdes.String(),
+            Serdes.ByteArray()));
+    KStream<String, Object> findings =
+        detected
+            .filter(
+                (key, value) -> !(value instanceof CredentialUse), Named.as("detected-findings"))
+            .merge(sharedByAgent, Named.as("findings"))
+            .process(
+                () ->
+                    new AlertAggregationProcessor(
+                        ALERT_AGGREGATES_STORE,
+                        REGISTRY_STORE,
+                        CONFIG_STORE,
+                        metrics,
+                        () -> AvroSerde.forValues(AgentRegistration.class, registry).deserializer(),
+                        () -> AvroSerde.forValues(DetectorConfig.class, registry).deserializer()),
+                Named.as(AGGREGATE_ALERTS),
+                ALERT_AGGREGATES_STORE);
     KStream<String, Alert> alerts =
         findings
             .filter((agent, value) -> value instanceof Alert, Named.as("alerts-only"))
@@ -324,11 +360,6 @@ public final class ChaperoneTopology {
     builder.addStateStore(
         Stores.windowStoreBuilder(
             Stores.persistentWindowStore(AGENT_CREDENTIALS_STORE, day, hour, false),
-            Serdes.String(),
-            Serdes.Long()));
-    builder.addStateStore(
-        Stores.windowStoreBuilder(
-            Stores.persistentWindowStore(UNREGISTERED_STORE, day, hour, false),
             Serdes.String(),
             Serdes.Long()));
     builder.addStateStore(

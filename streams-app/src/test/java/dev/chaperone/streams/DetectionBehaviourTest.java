@@ -172,28 +172,9 @@ class DetectionBehaviourTest {
     history(true);
 
     // When, asked about thread 8812, it posts unapproved permission-widening advice in another
-    // thread
+    // thread, as the first action of the session (repeats of a rule within the hour would only
+    // update the alerts of earlier actions)
     Instant t = NOW.plus(Duration.ofHours(-2));
-    harness.send(
-        step(
-            t,
-            "incident",
-            "forum://thread/8812",
-            ActionType.RESOURCE_READ,
-            "forum.read",
-            "forum://thread/8812",
-            null,
-            true));
-    harness.send(
-        step(
-            t.plusSeconds(15),
-            "incident",
-            "forum://thread/8812",
-            ActionType.TOOL_CALL,
-            "kb.search",
-            "kb://search/17",
-            null,
-            true));
     AgentAction incident =
         AgentAction.newBuilder(
                 step(

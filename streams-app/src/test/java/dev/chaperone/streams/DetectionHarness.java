@@ -75,7 +75,7 @@ public final class DetectionHarness implements AutoCloseable {
     config = new ChaperoneConfig(all);
     registry = MockSchemaRegistry.forScope(scope);
     Properties props = config.streamsProperties();
-    props.put(
+    props.putIfAbsent(
         StreamsConfig.STATE_DIR_CONFIG,
         System.getProperty("java.io.tmpdir")
             + "/chaperone-detection-"

@@ -351,17 +351,42 @@ class DetectionRulesTest {
   }
 
   @Test
-  void shouldAlertOnAnUnregisteredAgentOncePerSuppressionWindow() {
-    List<String> first = harness.rulesFor(harness.action("shadow-agent", at(1)).build());
-    List<String> again = harness.rulesFor(harness.action("shadow-agent", at(20)).build());
-    List<String> later = harness.rulesFor(harness.action("shadow-agent", at(75)).build());
-    List<String> registered = harness.rulesFor(harness.action(AGENT, at(2)).build());
+  void shouldAlertOnAnUnregisteredAgentOncePerSuppressionWindowAndUpdateTheRepeats() {
+    harness.send(harness.action("shadow-agent", at(1)).build());
+    List<Alert> first = harness.alerts();
+    harness.send(harness.action("shadow-agent", at(20)).build());
+    List<Alert> again = harness.alerts();
+    harness.send(harness.action("shadow-agent", at(30)).build());
+    List<Alert> third = harness.alerts();
+    harness.send(harness.action("shadow-agent", at(75)).build());
+    List<Alert> later = harness.alerts();
 
-    assertTrue(first.contains(Rule.UNREGISTERED_AGENT.name()), first.toString());
-    assertFalse(
-        again.contains(Rule.UNREGISTERED_AGENT.name()), "suppressed within the hour: " + again);
-    assertTrue(later.contains(Rule.UNREGISTERED_AGENT.name()), "again after the hour: " + later);
-    assertFalse(registered.contains(Rule.UNREGISTERED_AGENT.name()));
+    // the first action alerts at once
+    assertEquals(1, first.size());
+    Alert alert = first.get(0);
+    assertEquals(Rule.UNREGISTERED_AGENT.name(), alert.getRuleId());
+    assertFalse(alert.getUpdate());
+    // the second within the hour is an update of the same alert (count 2), the third is only
+    // counted (updates go out at counts 2, 4, 8, …)
+    assertEquals(1, again.size());
+    assertEquals(alert.getAlertId(), again.get(0).getAlertId());
+    assertTrue(again.get(0).getUpdate());
+    assertEquals(2, again.get(0).getCount());
+    assertEquals(List.of(), third);
+    // after the hour: the window closed with its final count, and a new alert starts
+    Alert closing =
+        later.stream()
+            .filter(a -> a.getAlertId().equals(alert.getAlertId()))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(3, closing.getCount());
+    Alert fresh =
+        later.stream()
+            .filter(a -> !a.getAlertId().equals(alert.getAlertId()))
+            .findFirst()
+            .orElseThrow();
+    assertFalse(fresh.getUpdate());
+    assertEquals(Rule.UNREGISTERED_AGENT.name(), fresh.getRuleId());
   }
 
   @Test

@@ -42,6 +42,7 @@ public final class ChaperoneMetrics {
   public static final String TAG_RULE = "rule";
   public static final String TAG_SEVERITY = "severity";
   public static final String TAG_STATE = "state";
+  public static final String TAG_KIND = "kind";
   public static final String TAG_OUTCOME = "outcome";
   public static final String TAG_TOPIC = "topic";
   public static final String TAG_REASON = "reason";
@@ -100,11 +101,13 @@ public final class ChaperoneMetrics {
         .increment();
   }
 
-  public void alert(String rule, String severity) {
+  /** An alert left the aggregation: a new one, or an update of one already out. */
+  public void alertEmitted(String rule, String severity, boolean update) {
     Counter.builder(ALERTS)
-        .description("Alerts emitted")
+        .description("Alerts emitted, new and updates")
         .tag(TAG_RULE, rule)
         .tag(TAG_SEVERITY, severity)
+        .tag(TAG_KIND, update ? "update" : "new")
         .register(registry)
         .increment();
   }

@@ -47,7 +47,6 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
       String baselineDays,
       String baselineCache,
       String agentCredentials,
-      String unregistered,
       String registry,
       String config) {}
 
@@ -62,7 +61,6 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
   private WindowStore<String, Long> eventIds;
   private BaselineCacheStore baselines;
   private WindowStore<String, Long> agentCredentials;
-  private WindowStore<String, Long> unregistered;
   private DetectionContext detection;
 
   public DetectProcessor(
@@ -85,7 +83,6 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
     KeyValueStore<String, byte[]> days = context.getStateStore(stores.baselineDays());
     this.baselines.bind(heads, days);
     this.agentCredentials = context.getStateStore(stores.agentCredentials());
-    this.unregistered = context.getStateStore(stores.unregistered());
     this.detection =
         new DetectionContext(
             context.getStateStore(stores.registry()),
@@ -111,7 +108,7 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
 
     List<Finding> findings = new ArrayList<>();
     if (registration == null) {
-      unregistered(action, at, effective, findings);
+      unregistered(action, findings);
     }
     ActionChecks.registry(action, registration, findings);
     ActionChecks.credential(action, registration, effective, findings);
@@ -135,16 +132,9 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
     return true;
   }
 
-  private void unregistered(
-      AgentAction action, long at, EffectiveConfig effective, List<Finding> findings) {
-    long window = Math.max(1, Math.min(effective.suppressionWindowMs(), AgentMemory.WINDOW_MS));
-    try (WindowStoreIterator<Long> recent =
-        unregistered.fetch(action.getAgentId(), at - window + 1, at)) {
-      if (recent.hasNext()) {
-        return; // alerted already within the suppression window
-      }
-    }
-    unregistered.put(action.getAgentId(), at, at);
+  private static void unregistered(AgentAction action, List<Finding> findings) {
+    // Every action of an unregistered agent is a finding; the aggregation downstream turns the
+    // repeats within the suppression window into updates of one alert.
     findings.add(
         Finding.of(
             Rule.UNREGISTERED_AGENT,
@@ -154,10 +144,7 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
                 + action.getActionType()
                 + " with "
                 + action.getTool()
-                + (action.getResource() == null ? "" : " on " + action.getResource())
-                + "; its further actions within "
-                + Duration.ofMillis(window).toMinutes()
-                + " minutes are not alerted again"));
+                + (action.getResource() == null ? "" : " on " + action.getResource())));
   }
 
   private void behaviour(

@@ -83,7 +83,6 @@ final class DetectionContext {
     Alert alert =
         AlertFactory.alert(
             finding, action, registration, effective.severityOverrides(), effective.version());
-    metrics.alert(alert.getRuleId(), alert.getSeverity().name());
     context.forward(record.withKey(action.getAgentId()).withValue((Object) alert));
     if (finding.rule().isDelegation()) {
       context.forward(

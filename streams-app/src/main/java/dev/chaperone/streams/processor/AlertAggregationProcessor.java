@@ -1,0 +1,206 @@
+package dev.chaperone.streams.processor;
+
+import dev.chaperone.schema.AgentRegistration;
+import dev.chaperone.schema.Alert;
+import dev.chaperone.schema.DetectorConfig;
+import dev.chaperone.streams.detect.EffectiveConfig;
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.serde.AvroSerde;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Aggregation that never drops an alert. The first finding of a rule for an agent goes out at once
+ * as a new alert; repeats within the agent's suppression window (event time) become updates of that
+ * same alert: count, last seen and a bounded sample of event ids. Updates go out when the count
+ * reaches 2, 4, 8, … and, with the final count, when the window closes (stream-time punctuation, so
+ * output depends on the input alone, never on wall-clock timing). Delegation violations pass
+ * through untouched. The {@code chaperone.alerts{kind}} metric counts new alerts and updates beside
+ * {@code chaperone.findings}, so every finding is accounted for.
+ */
+public final class AlertAggregationProcessor implements Processor<String, Object, String, Object> {
+
+  /** Most event ids kept on an aggregated alert: the first and the latest ones. */
+  public static final int EVENT_ID_SAMPLE = 10;
+
+  private final String storeName;
+  private final String registryStore;
+  private final String configStore;
+  private final ChaperoneMetrics metrics;
+  private final Supplier<Deserializer<AgentRegistration>> registrations;
+  private final Supplier<Deserializer<DetectorConfig>> configs;
+  private final Serde<Alert> alerts = AvroSerde.forValues(Alert.class, null);
+  private ProcessorContext<String, Object> context;
+  private KeyValueStore<String, byte[]> aggregates;
+  private DetectionContext detection;
+
+  /** The state of one (agent, rule) aggregate. */
+  private record Aggregate(long windowStart, long windowMs, long emittedCount, Alert alert) {}
+
+  public AlertAggregationProcessor(
+      String storeName,
+      String registryStore,
+      String configStore,
+      ChaperoneMetrics metrics,
+      Supplier<Deserializer<AgentRegistration>> registrations,
+      Supplier<Deserializer<DetectorConfig>> configs) {
+    this.storeName = storeName;
+    this.registryStore = registryStore;
+    this.configStore = configStore;
+    this.metrics = metrics;
+    this.registrations = registrations;
+    this.configs = configs;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, Object> context) {
+    this.context = context;
+    this.aggregates = context.getStateStore(storeName);
+    this.detection =
+        new DetectionContext(
+            context.getStateStore(registryStore),
+            context.getStateStore(configStore),
+            registrations.get(),
+            configs.get(),
+            metrics);
+    context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::closeWindows);
+  }
+
+  @Override
+  public void process(Record<String, Object> record) {
+    if (!(record.value() instanceof Alert alert)) {
+      context.forward(record);
+      return;
+    }
+    String key = alert.getAgentId() + '\u0000' + alert.getRuleId();
+    long at = alert.getLastSeen().toEpochMilli();
+    Aggregate existing = load(key);
+    if (existing != null && at < existing.windowStart() + existing.windowMs()) {
+      Alert merged = merge(existing.alert(), alert);
+      long emitted = existing.emittedCount();
+      if (Long.bitCount(merged.getCount()) == 1) {
+        emit(merged, record.timestamp());
+        emitted = merged.getCount();
+      }
+      save(key, new Aggregate(existing.windowStart(), existing.windowMs(), emitted, merged));
+      return;
+    }
+    if (existing != null) {
+      close(key, existing, record.timestamp());
+    }
+    AgentRegistration registration = detection.registration(alert.getAgentId());
+    EffectiveConfig effective = detection.effectiveConfig(alert.getAgentId(), registration);
+    emit(alert, record.timestamp());
+    if (effective.suppressionWindowMs() > 0) {
+      save(key, new Aggregate(at, effective.suppressionWindowMs(), 1, alert));
+    }
+  }
+
+  /** The aggregate with one more occurrence: same id, count + 1, latest time, sampled event ids. */
+  static Alert merge(Alert aggregate, Alert repeat) {
+    List<String> sample = new ArrayList<>(aggregate.getEventIds());
+    for (String id : repeat.getEventIds()) {
+      if (!sample.contains(id)) {
+        sample.add(id);
+      }
+    }
+    while (sample.size() > EVENT_ID_SAMPLE) {
+      sample.remove(1); // keep the first occurrence and the latest ones
+    }
+    Instant first =
+        aggregate.getFirstSeen().isBefore(repeat.getFirstSeen())
+            ? aggregate.getFirstSeen()
+            : repeat.getFirstSeen();
+    Instant last =
+        aggregate.getLastSeen().isAfter(repeat.getLastSeen())
+            ? aggregate.getLastSeen()
+            : repeat.getLastSeen();
+    Double score = aggregate.getScore();
+    if (score == null || (repeat.getScore() != null && repeat.getScore() > score)) {
+      score = repeat.getScore();
+    }
+    return Alert.newBuilder(aggregate)
+        .setCount(aggregate.getCount() + repeat.getCount())
+        .setFirstSeen(first)
+        .setLastSeen(last)
+        .setEventIds(sample)
+        .setScore(score)
+        .setSeverity(
+            repeat.getSeverity().ordinal() > aggregate.getSeverity().ordinal()
+                ? repeat.getSeverity()
+                : aggregate.getSeverity())
+        .setExplanation(repeat.getExplanation())
+        .setUpdate(true)
+        .build();
+  }
+
+  private void closeWindows(long streamTime) {
+    List<KeyValue<String, byte[]>> closed = new ArrayList<>();
+    try (KeyValueIterator<String, byte[]> all = aggregates.all()) {
+      while (all.hasNext()) {
+        KeyValue<String, byte[]> entry = all.next();
+        Aggregate aggregate = decode(entry.value);
+        if (streamTime >= aggregate.windowStart() + aggregate.windowMs()) {
+          closed.add(entry);
+        }
+      }
+    }
+    for (KeyValue<String, byte[]> entry : closed) {
+      close(entry.key, decode(entry.value), streamTime);
+    }
+  }
+
+  /** Ends an aggregate: its final count goes out unless it already has. */
+  private void close(String key, Aggregate aggregate, long timestamp) {
+    if (aggregate.emittedCount() < aggregate.alert().getCount()) {
+      emit(aggregate.alert(), timestamp);
+    }
+    aggregates.delete(key);
+  }
+
+  private void emit(Alert alert, long timestamp) {
+    metrics.alertEmitted(alert.getRuleId(), alert.getSeverity().name(), alert.getUpdate());
+    context.forward(new Record<>(alert.getAgentId(), (Object) alert, timestamp));
+  }
+
+  private Aggregate load(String key) {
+    byte[] bytes = aggregates.get(key);
+    return bytes == null ? null : decode(bytes);
+  }
+
+  private void save(String key, Aggregate aggregate) {
+    byte[] alert = alerts.serializer().serialize(storeName, aggregate.alert());
+    aggregates.put(
+        key,
+        ByteBuffer.allocate(24 + alert.length)
+            .putLong(aggregate.windowStart())
+            .putLong(aggregate.windowMs())
+            .putLong(aggregate.emittedCount())
+            .put(alert)
+            .array());
+  }
+
+  private Aggregate decode(byte[] bytes) {
+    ByteBuffer buffer = ByteBuffer.wrap(bytes);
+    long start = buffer.getLong();
+    long window = buffer.getLong();
+    long emitted = buffer.getLong();
+    byte[] alert = new byte[bytes.length - 24];
+    buffer.get(alert);
+    return new Aggregate(
+        start, window, emitted, alerts.deserializer().deserialize(storeName, alert));
+  }
+}
