@@ -20,6 +20,7 @@ import dev.chaperone.streams.processor.CredentialUseSerde;
 import dev.chaperone.streams.processor.DecodeActionProcessor;
 import dev.chaperone.streams.processor.DecodeResult;
 import dev.chaperone.streams.processor.DetectProcessor;
+import dev.chaperone.streams.processor.DetectionContext;
 import dev.chaperone.streams.processor.GlobalTableUpdater;
 import dev.chaperone.streams.processor.RejectionLog;
 import dev.chaperone.streams.registry.SchemaRegistries;
@@ -88,9 +89,7 @@ public final class ChaperoneTopology {
           BASELINES_STORE,
           BASELINE_DAYS_STORE,
           BASELINE_CACHE_STORE,
-          AGENT_CREDENTIALS_STORE,
-          REGISTRY_STORE,
-          CONFIG_STORE);
+          AGENT_CREDENTIALS_STORE);
 
   /**
    * Rejected registry and config records of one topology, newest first, for the operators' views.
@@ -179,14 +178,16 @@ public final class ChaperoneTopology {
 
     addGlobalTables(builder, config, registry, metrics, rejections);
     addDetectionStores(builder, config);
+    DetectionContext.Factory detection =
+        new DetectionContext.Factory(
+            REGISTRY_STORE,
+            CONFIG_STORE,
+            metrics,
+            () -> AvroSerde.forValues(AgentRegistration.class, registry).deserializer(),
+            () -> AvroSerde.forValues(DetectorConfig.class, registry).deserializer());
     KStream<String, Object> detected =
         observed.process(
-            () ->
-                new DetectProcessor(
-                    DETECT_STORES,
-                    metrics,
-                    () -> AvroSerde.forValues(AgentRegistration.class, registry).deserializer(),
-                    () -> AvroSerde.forValues(DetectorConfig.class, registry).deserializer()),
+            () -> new DetectProcessor(DETECT_STORES, detection),
             Named.as(DETECT),
             EVENT_IDS_STORE,
             BASELINES_STORE,
@@ -204,14 +205,7 @@ public final class ChaperoneTopology {
                     .withKeySerde(Serdes.String())
                     .withValueSerde(new CredentialUseSerde()))
             .process(
-                () ->
-                    new CredentialSharingProcessor(
-                        CREDENTIAL_AGENTS_STORE,
-                        REGISTRY_STORE,
-                        CONFIG_STORE,
-                        metrics,
-                        () -> AvroSerde.forValues(AgentRegistration.class, registry).deserializer(),
-                        () -> AvroSerde.forValues(DetectorConfig.class, registry).deserializer()),
+                () -> new CredentialSharingProcessor(CREDENTIAL_AGENTS_STORE, detection),
                 Named.as(CREDENTIAL_SHARING),
                 CREDENTIAL_AGENTS_STORE);
 
@@ -237,14 +231,7 @@ public final class ChaperoneTopology {
                 (key, value) -> !(value instanceof CredentialUse), Named.as("detected-findings"))
             .merge(sharedByAgent, Named.as("findings"))
             .process(
-                () ->
-                    new AlertAggregationProcessor(
-                        ALERT_AGGREGATES_STORE,
-                        REGISTRY_STORE,
-                        CONFIG_STORE,
-                        metrics,
-                        () -> AvroSerde.forValues(AgentRegistration.class, registry).deserializer(),
-                        () -> AvroSerde.forValues(DetectorConfig.class, registry).deserializer()),
+                () -> new AlertAggregationProcessor(ALERT_AGGREGATES_STORE, detection),
                 Named.as(AGGREGATE_ALERTS),
                 ALERT_AGGREGATES_STORE);
     KStream<String, Alert> alerts =

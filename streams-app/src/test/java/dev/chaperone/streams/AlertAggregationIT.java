@@ -23,12 +23,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
@@ -172,25 +169,10 @@ class AlertAggregationIT {
   }
 
   private static List<Alert> readAlerts(EmbeddedKafka kafka, MockSchemaRegistry registry) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, "aggregation-reader");
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    var deserializer = AvroSerde.forValues(Alert.class, registry).deserializer();
-    List<Alert> alerts = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of("chaperone.alerts"));
-      long quietSince = System.nanoTime();
-      while (System.nanoTime() - quietSince < Duration.ofSeconds(2).toNanos()) {
-        var records = consumer.poll(Duration.ofMillis(200));
-        records.forEach(r -> alerts.add(deserializer.deserialize(r.topic(), r.value())));
-        if (!records.isEmpty()) {
-          quietSince = System.nanoTime();
-        }
-      }
-    }
-    return alerts;
+    return KafkaTestSupport.readUntilQuiet(
+        kafka.bootstrapServers(),
+        "chaperone.alerts",
+        AvroSerde.forValues(Alert.class, registry).deserializer(),
+        Duration.ofSeconds(2));
   }
 }

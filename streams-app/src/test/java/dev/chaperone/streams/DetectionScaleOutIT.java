@@ -27,13 +27,9 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -186,27 +182,12 @@ class DetectionScaleOutIT {
    * Every committed alert id with how often it appears, read until the topic stays quiet for 3 s.
    */
   private static Map<String, Long> readAlerts(String topic) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + topic);
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    var deserializer = AvroSerde.forValues(Alert.class, registry).deserializer();
-    List<Alert> alerts = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(topic));
-      long quietSince = System.nanoTime();
-      while (System.nanoTime() - quietSince < Duration.ofSeconds(3).toNanos()) {
-        var records = consumer.poll(Duration.ofMillis(200));
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-          alerts.add(deserializer.deserialize(topic, record.value()));
-        }
-        if (!records.isEmpty()) {
-          quietSince = System.nanoTime();
-        }
-      }
-    }
+    List<Alert> alerts =
+        KafkaTestSupport.readUntilQuiet(
+            kafka.bootstrapServers(),
+            topic,
+            AvroSerde.forValues(Alert.class, registry).deserializer(),
+            Duration.ofSeconds(3));
     // Aggregated alerts appear several times (the alert, then its updates): key them by alert and
     // by count, so a record emitted twice shows up as a duplicate; the final count is the largest.
     return alerts.stream()

@@ -2,7 +2,6 @@ package dev.chaperone.streams.processor;
 
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.Alert;
-import dev.chaperone.schema.DetectorConfig;
 import dev.chaperone.streams.detect.EffectiveConfig;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.serde.AvroSerde;
@@ -11,8 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -37,11 +34,8 @@ public final class AlertAggregationProcessor implements Processor<String, Object
   public static final int EVENT_ID_SAMPLE = 10;
 
   private final String storeName;
-  private final String registryStore;
-  private final String configStore;
   private final ChaperoneMetrics metrics;
-  private final Supplier<Deserializer<AgentRegistration>> registrations;
-  private final Supplier<Deserializer<DetectorConfig>> configs;
+  private final DetectionContext.Factory detectionFactory;
   private final Serde<Alert> alerts = AvroSerde.forValues(Alert.class, null);
   private ProcessorContext<String, Object> context;
   private KeyValueStore<String, byte[]> aggregates;
@@ -50,32 +44,17 @@ public final class AlertAggregationProcessor implements Processor<String, Object
   /** The state of one (agent, rule) aggregate. */
   private record Aggregate(long windowStart, long windowMs, long emittedCount, Alert alert) {}
 
-  public AlertAggregationProcessor(
-      String storeName,
-      String registryStore,
-      String configStore,
-      ChaperoneMetrics metrics,
-      Supplier<Deserializer<AgentRegistration>> registrations,
-      Supplier<Deserializer<DetectorConfig>> configs) {
+  public AlertAggregationProcessor(String storeName, DetectionContext.Factory detectionFactory) {
     this.storeName = storeName;
-    this.registryStore = registryStore;
-    this.configStore = configStore;
-    this.metrics = metrics;
-    this.registrations = registrations;
-    this.configs = configs;
+    this.metrics = detectionFactory.metrics();
+    this.detectionFactory = detectionFactory;
   }
 
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
     this.aggregates = context.getStateStore(storeName);
-    this.detection =
-        new DetectionContext(
-            context.getStateStore(registryStore),
-            context.getStateStore(configStore),
-            registrations.get(),
-            configs.get(),
-            metrics);
+    this.detection = detectionFactory.create(context);
     context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::closeWindows);
   }
 

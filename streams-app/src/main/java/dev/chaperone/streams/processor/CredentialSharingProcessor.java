@@ -4,13 +4,10 @@ import dev.chaperone.alerting.Finding;
 import dev.chaperone.alerting.Rule;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
-import dev.chaperone.schema.DetectorConfig;
 import dev.chaperone.schema.DetectorMode;
 import dev.chaperone.streams.detect.EffectiveConfig;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import java.util.Set;
-import java.util.function.Supplier;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -25,41 +22,23 @@ public final class CredentialSharingProcessor
     implements Processor<String, CredentialUse, String, Object> {
 
   private final String agentsStore;
-  private final String registryStore;
-  private final String configStore;
   private final ChaperoneMetrics metrics;
-  private final Supplier<Deserializer<AgentRegistration>> registrations;
-  private final Supplier<Deserializer<DetectorConfig>> configs;
+  private final DetectionContext.Factory detectionFactory;
   private ProcessorContext<String, Object> context;
   private WindowStore<String, String> agents;
   private DetectionContext detection;
 
-  public CredentialSharingProcessor(
-      String agentsStore,
-      String registryStore,
-      String configStore,
-      ChaperoneMetrics metrics,
-      Supplier<Deserializer<AgentRegistration>> registrations,
-      Supplier<Deserializer<DetectorConfig>> configs) {
+  public CredentialSharingProcessor(String agentsStore, DetectionContext.Factory detectionFactory) {
     this.agentsStore = agentsStore;
-    this.registryStore = registryStore;
-    this.configStore = configStore;
-    this.metrics = metrics;
-    this.registrations = registrations;
-    this.configs = configs;
+    this.metrics = detectionFactory.metrics();
+    this.detectionFactory = detectionFactory;
   }
 
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
     this.agents = context.getStateStore(agentsStore);
-    this.detection =
-        new DetectionContext(
-            context.getStateStore(registryStore),
-            context.getStateStore(configStore),
-            registrations.get(),
-            configs.get(),
-            metrics);
+    this.detection = detectionFactory.create(context);
   }
 
   @Override

@@ -9,7 +9,6 @@ import dev.chaperone.baseline.BaselineState;
 import dev.chaperone.baseline.Observation;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
-import dev.chaperone.schema.DetectorConfig;
 import dev.chaperone.schema.DetectorMode;
 import dev.chaperone.streams.detect.ActionChecks;
 import dev.chaperone.streams.detect.EffectiveConfig;
@@ -19,8 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Supplier;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -46,16 +43,13 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
       String baselines,
       String baselineDays,
       String baselineCache,
-      String agentCredentials,
-      String registry,
-      String config) {}
+      String agentCredentials) {}
 
   static final long DEDUP_WINDOW_MS = Duration.ofHours(24).toMillis();
 
   private final Stores stores;
   private final ChaperoneMetrics metrics;
-  private final Supplier<Deserializer<AgentRegistration>> registrations;
-  private final Supplier<Deserializer<DetectorConfig>> configs;
+  private final DetectionContext.Factory detectionFactory;
 
   private ProcessorContext<String, Object> context;
   private WindowStore<String, Long> eventIds;
@@ -63,15 +57,10 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
   private WindowStore<String, Long> agentCredentials;
   private DetectionContext detection;
 
-  public DetectProcessor(
-      Stores stores,
-      ChaperoneMetrics metrics,
-      Supplier<Deserializer<AgentRegistration>> registrations,
-      Supplier<Deserializer<DetectorConfig>> configs) {
+  public DetectProcessor(Stores stores, DetectionContext.Factory detectionFactory) {
     this.stores = stores;
-    this.metrics = metrics;
-    this.registrations = registrations;
-    this.configs = configs;
+    this.metrics = detectionFactory.metrics();
+    this.detectionFactory = detectionFactory;
   }
 
   @Override
@@ -83,13 +72,7 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
     KeyValueStore<String, byte[]> days = context.getStateStore(stores.baselineDays());
     this.baselines.bind(heads, days);
     this.agentCredentials = context.getStateStore(stores.agentCredentials());
-    this.detection =
-        new DetectionContext(
-            context.getStateStore(stores.registry()),
-            context.getStateStore(stores.config()),
-            registrations.get(),
-            configs.get(),
-            metrics);
+    this.detection = detectionFactory.create(context);
   }
 
   @Override

@@ -19,7 +19,25 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * What the detection processors share: the agent's registration and layered config from the global
  * stores, and the emission of findings as alerts and delegation violations.
  */
-final class DetectionContext {
+public final class DetectionContext {
+
+  /** What a processor needs to build its detection context in {@code init}. */
+  public record Factory(
+      String registryStore,
+      String configStore,
+      ChaperoneMetrics metrics,
+      java.util.function.Supplier<Deserializer<AgentRegistration>> registrations,
+      java.util.function.Supplier<Deserializer<DetectorConfig>> configs) {
+
+    DetectionContext create(ProcessorContext<?, ?> context) {
+      return new DetectionContext(
+          context.getStateStore(registryStore),
+          context.getStateStore(configStore),
+          registrations.get(),
+          configs.get(),
+          metrics);
+    }
+  }
 
   private final DecodedView<AgentRegistration> registry;
   private final DecodedView<DetectorConfig> config;

@@ -8,6 +8,7 @@ import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.Alert;
 import dev.chaperone.streams.ChaperoneApp;
+import dev.chaperone.streams.KafkaTestSupport;
 import dev.chaperone.streams.config.ChaperoneConfig;
 import dev.chaperone.streams.embedded.EmbeddedKafka;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
@@ -26,12 +27,9 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
@@ -163,29 +161,13 @@ class AlertsTailIT {
 
   private static List<String> readAlertIds(
       EmbeddedKafka kafka, ChaperoneConfig config, MockSchemaRegistry registry) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, "tail-it-check");
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    var deserializer = AvroSerde.forValues(Alert.class, registry).deserializer();
-    List<String> ids = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(config.alertsTopic()));
-      long quietSince = System.nanoTime();
-      while (System.nanoTime() - quietSince < Duration.ofSeconds(3).toNanos()) {
-        var records = consumer.poll(Duration.ofMillis(200));
-        records.forEach(
-            r -> {
-              Alert alert = deserializer.deserialize(r.topic(), r.value());
-              ids.add(alert.getAlertId() + "#" + alert.getCount());
-            });
-        if (!records.isEmpty()) {
-          quietSince = System.nanoTime();
-        }
-      }
-    }
-    return ids;
+    return KafkaTestSupport.readUntilQuiet(
+            kafka.bootstrapServers(),
+            config.alertsTopic(),
+            AvroSerde.forValues(Alert.class, registry).deserializer(),
+            Duration.ofSeconds(3))
+        .stream()
+        .map(alert -> alert.getAlertId() + "#" + alert.getCount())
+        .toList();
   }
 }
