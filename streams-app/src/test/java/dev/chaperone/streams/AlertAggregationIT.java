@@ -107,6 +107,8 @@ class AlertAggregationIT {
     settings.put(ChaperoneConfig.TOPICS_PARTITIONS_CONFIG, 1);
     settings.put(StreamsConfig.STATE_DIR_CONFIG, state.resolve(name).toString());
     settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    // The second run joins the group the first left without saying goodbye: keep the wait short.
+    settings.put(StreamsConfig.consumerPrefix("session.timeout.ms"), 6_000);
     ChaperoneMetrics metrics = ChaperoneMetrics.inMemory();
     try (ChaperoneApp app = new ChaperoneApp(new ChaperoneConfig(settings), metrics)) {
       app.start();
