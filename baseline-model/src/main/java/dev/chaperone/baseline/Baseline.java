@@ -608,6 +608,21 @@ public final class Baseline {
     return false;
   }
 
+  /**
+   * Learns every quarantined event as benign (an analyst called the behaviour an expected change or
+   * a false positive); returns how many.
+   */
+  public int releaseAll() {
+    List<String> held = quarantined();
+    int released = 0;
+    for (String eventId : held) {
+      if (release(eventId)) {
+        released++;
+      }
+    }
+    return released;
+  }
+
   /** Drops a quarantined event for good (a true positive); false when it is not held. */
   public boolean discard(String eventId) {
     for (Iterator<Quarantined> it = quarantine.iterator(); it.hasNext(); ) {

@@ -4,6 +4,7 @@ import dev.chaperone.alerting.SocRenderings;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.Alert;
+import dev.chaperone.schema.AlertFeedback;
 import dev.chaperone.schema.DeadLetter;
 import dev.chaperone.schema.DelegationViolation;
 import dev.chaperone.schema.DetectorConfig;
@@ -18,9 +19,11 @@ import dev.chaperone.streams.processor.CredentialSharingProcessor;
 import dev.chaperone.streams.processor.CredentialUse;
 import dev.chaperone.streams.processor.CredentialUseSerde;
 import dev.chaperone.streams.processor.DecodeActionProcessor;
+import dev.chaperone.streams.processor.DecodeFeedbackProcessor;
 import dev.chaperone.streams.processor.DecodeResult;
 import dev.chaperone.streams.processor.DetectProcessor;
 import dev.chaperone.streams.processor.DetectionContext;
+import dev.chaperone.streams.processor.FeedbackProcessor;
 import dev.chaperone.streams.processor.GlobalTableUpdater;
 import dev.chaperone.streams.processor.RejectionLog;
 import dev.chaperone.streams.registry.SchemaRegistries;
@@ -35,6 +38,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
@@ -80,6 +84,9 @@ public final class ChaperoneTopology {
   public static final String CREDENTIAL_USES = "credential-uses";
   public static final String CREDENTIAL_SHARING = "credential-sharing";
   public static final String ALERT_AGGREGATES_STORE = "alert-aggregates";
+  public static final String SUPPRESSIONS_STORE = "alert-suppressions";
+  public static final String FEEDBACK_BY_AGENT = "feedback-by-agent";
+  public static final String APPLY_FEEDBACK = "apply-feedback";
   public static final String AGGREGATE_ALERTS = "aggregate-alerts";
   public static final String SHARED_ALERTS_BY_AGENT = "shared-alerts-by-agent";
 
@@ -225,15 +232,25 @@ public final class ChaperoneTopology {
             Stores.persistentKeyValueStore(ALERT_AGGREGATES_STORE),
             Serdes.String(),
             Serdes.ByteArray()));
-    KStream<String, Object> findings =
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(SUPPRESSIONS_STORE), Serdes.String(), Serdes.Long()));
+    KStream<String, Object> aggregated =
         detected
             .filter(
                 (key, value) -> !(value instanceof CredentialUse), Named.as("detected-findings"))
             .merge(sharedByAgent, Named.as("findings"))
             .process(
-                () -> new AlertAggregationProcessor(ALERT_AGGREGATES_STORE, detection),
+                () ->
+                    new AlertAggregationProcessor(
+                        ALERT_AGGREGATES_STORE, SUPPRESSIONS_STORE, detection),
                 Named.as(AGGREGATE_ALERTS),
-                ALERT_AGGREGATES_STORE);
+                ALERT_AGGREGATES_STORE,
+                SUPPRESSIONS_STORE);
+    KStream<String, Object> findings =
+        aggregated.merge(
+            feedback(builder, config, registry, metrics, detection),
+            Named.as("alerts-and-verdicts"));
     KStream<String, Alert> alerts =
         findings
             .filter((agent, value) -> value instanceof Alert, Named.as("alerts-only"))
@@ -286,6 +303,54 @@ public final class ChaperoneTopology {
                     .withKeySerde(Serdes.ByteArray())
                     .withValueSerde(AvroSerde.forValues(AgentAction.class, null)));
     return routes.get("keyed-by-agent").merge(rekeyed, Named.as("actions-merged"));
+  }
+
+  /**
+   * Analyst feedback: decoded (bad records dead-lettered), routed to the alert's agent, applied to
+   * its baseline and alerts. Returns the alert updates carrying verdicts.
+   */
+  private static KStream<String, Object> feedback(
+      StreamsBuilder builder,
+      ChaperoneConfig config,
+      SchemaRegistry registry,
+      ChaperoneMetrics metrics,
+      DetectionContext.Factory detection) {
+    KStream<String, Object> decoded =
+        builder.stream(
+                config.feedbackTopic(),
+                Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("feedback-source"))
+            .process(
+                () ->
+                    new DecodeFeedbackProcessor(
+                        AvroSerde.forValues(AlertFeedback.class, registry).deserializer(), metrics),
+                Named.as("decode-feedback"));
+    decoded
+        .filter((key, value) -> value instanceof DeadLetter, Named.as("feedback-dead-letters"))
+        .map(
+            (key, value) -> KeyValue.pair((byte[]) null, (DeadLetter) value),
+            Named.as("feedback-dead-letter-unwrap"))
+        .to(
+            config.deadLettersTopic(),
+            Produced.with(Serdes.ByteArray(), AvroSerde.forValues(DeadLetter.class, registry))
+                .withName("feedback-dead-letters-sink"));
+    return decoded
+        .filter((key, value) -> value instanceof AlertFeedback, Named.as("feedback-valid"))
+        .mapValues(value -> (AlertFeedback) value, Named.as("as-feedback"))
+        .repartition(
+            Repartitioned.<String, AlertFeedback>as(FEEDBACK_BY_AGENT)
+                .withKeySerde(Serdes.String())
+                .withValueSerde(AvroSerde.forValues(AlertFeedback.class, null)))
+        .mapValues(value -> (Object) value, Named.as("feedback-as-input"))
+        .process(
+            () ->
+                new FeedbackProcessor(
+                    ALERT_AGGREGATES_STORE, SUPPRESSIONS_STORE, DETECT_STORES, detection),
+            Named.as(APPLY_FEEDBACK),
+            ALERT_AGGREGATES_STORE,
+            SUPPRESSIONS_STORE,
+            BASELINES_STORE,
+            BASELINE_DAYS_STORE,
+            BASELINE_CACHE_STORE);
   }
 
   private static void addGlobalTables(

@@ -2,6 +2,7 @@ package dev.chaperone.streams;
 
 import static dev.chaperone.streams.DetectionHarness.NOW;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chaperone.alerting.Rule;
@@ -352,5 +353,123 @@ class DetectionBehaviourTest {
 
     assertEquals(1.0, harness.metrics.count(ChaperoneMetrics.LATE));
     assertEquals(2.0, harness.metrics.total(ChaperoneMetrics.SCORED));
+  }
+
+  private Alert deviation(Instant t, String tool) {
+    harness.send(
+        harness
+            .action(AGENT, t)
+            .setSessionId("odd-" + tool)
+            .setActionType(ActionType.TOOL_CALL)
+            .setTool(tool)
+            .setResource("forum://thread/8812")
+            .setOutput(null)
+            .setApproval(null)
+            .build());
+    return harness.alerts().stream()
+        .filter(a -> a.getRuleId().equals(Rule.BEHAVIOURAL_DEVIATION.name()))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static dev.chaperone.schema.AlertFeedback verdict(
+      Alert alert, dev.chaperone.schema.Verdict verdict, Long suppressForMs) {
+    return dev.chaperone.schema.AlertFeedback.newBuilder()
+        .setAlertId(alert.getAlertId())
+        .setAgentId(alert.getAgentId())
+        .setRuleId(alert.getRuleId())
+        .setVerdict(verdict)
+        .setAnalyst("soc.carol")
+        .setNote("checked with the owner")
+        .setDecidedAt(alert.getLastSeen())
+        .setSuppressForMs(suppressForMs)
+        .build();
+  }
+
+  @Test
+  void shouldLearnQuarantinedEventsWhenAnAnalystCallsThemAnExpectedChange() {
+    history(false);
+    Alert alert = deviation(NOW.minus(Duration.ofHours(2)), "forum.moderate");
+    assertEquals(
+        0, harness.baseline(AGENT).count("TOOL", "forum.moderate", null), "held out of learning");
+
+    harness.feedback(verdict(alert, dev.chaperone.schema.Verdict.EXPECTED_CHANGE, null));
+
+    assertEquals(
+        1,
+        harness.baseline(AGENT).count("TOOL", "forum.moderate", null),
+        "released into the baseline");
+    List<Alert> updates = harness.alerts();
+    assertEquals(1, updates.size());
+    assertEquals(alert.getAlertId(), updates.get(0).getAlertId());
+    assertEquals("EXPECTED_CHANGE", updates.get(0).getVerdict());
+    assertTrue(updates.get(0).getUpdate());
+  }
+
+  @Test
+  void shouldKeepATruePositiveOutOfTheBaseline() {
+    history(false);
+    Alert alert = deviation(NOW.minus(Duration.ofHours(2)), "forum.moderate");
+
+    harness.feedback(verdict(alert, dev.chaperone.schema.Verdict.TRUE_POSITIVE, null));
+
+    assertEquals(0, harness.baseline(AGENT).count("TOOL", "forum.moderate", null));
+    assertFalse(
+        harness.baseline(AGENT).quarantined().contains(alert.getEventIds().get(0)),
+        "dropped for good");
+    assertEquals("TRUE_POSITIVE", harness.alerts().get(0).getVerdict());
+  }
+
+  @Test
+  void shouldSuppressARuleForAnAgentForTheTimeAnAnalystAsked() {
+    harness.register(DetectionHarness.registration(AGENT));
+    harness.send(harness.action(AGENT, NOW).setResource("forum://thread/9920").build());
+    Alert drift = harness.alerts().get(0);
+
+    harness.feedback(
+        verdict(
+            drift, dev.chaperone.schema.Verdict.FALSE_POSITIVE, Duration.ofHours(2).toMillis()));
+    harness.alerts();
+    harness.send(
+        harness
+            .action(AGENT, NOW.plus(Duration.ofMinutes(90)))
+            .setResource("forum://thread/9921")
+            .build());
+    List<Alert> during = harness.alerts();
+    harness.send(
+        harness
+            .action(AGENT, NOW.plus(Duration.ofHours(3)))
+            .setResource("forum://thread/9922")
+            .build());
+    List<Alert> after = harness.alerts();
+
+    assertEquals(List.of(), during);
+    assertEquals(
+        1.0,
+        harness.metrics.count(
+            ChaperoneMetrics.SUPPRESSED, ChaperoneMetrics.TAG_RULE, Rule.REQUEST_DRIFT.name()));
+    assertTrue(
+        after.stream()
+            .anyMatch(a -> a.getRuleId().equals(Rule.REQUEST_DRIFT.name()) && !a.getUpdate()),
+        after.toString());
+  }
+
+  @Test
+  void shouldDeadLetterFeedbackThatCannotBeApplied() {
+    harness.feedbackRaw("not avro".getBytes());
+    harness.feedback(
+        dev.chaperone.schema.AlertFeedback.newBuilder()
+            .setAlertId("a-1")
+            .setVerdict(dev.chaperone.schema.Verdict.FALSE_POSITIVE)
+            .setAnalyst("soc.carol")
+            .setDecidedAt(NOW)
+            .build());
+
+    assertEquals(
+        2.0,
+        harness.metrics.total(
+            ChaperoneMetrics.DEAD_LETTERS,
+            ChaperoneMetrics.TAG_TOPIC,
+            harness.config.feedbackTopic()));
   }
 }

@@ -108,6 +108,31 @@ public final class DetectionHarness implements AutoCloseable {
             .serialize(config.registryTopic(), registration));
   }
 
+  public void feedback(dev.chaperone.schema.AlertFeedback feedback) {
+    driver
+        .createInputTopic(config.feedbackTopic(), new StringSerializer(), new ByteArraySerializer())
+        .pipeInput(
+            feedback.getAlertId(),
+            AvroSerde.forValues(dev.chaperone.schema.AlertFeedback.class, registry)
+                .serializer()
+                .serialize(config.feedbackTopic(), feedback),
+            feedback.getDecidedAt());
+  }
+
+  public void feedbackRaw(byte[] value) {
+    driver
+        .createInputTopic(config.feedbackTopic(), new StringSerializer(), new ByteArraySerializer())
+        .pipeInput("x", value);
+  }
+
+  /** The baseline of {@code agentId} as the app holds it. */
+  public dev.chaperone.baseline.Baseline baseline(String agentId) {
+    dev.chaperone.streams.state.BaselineCacheStore cache =
+        (dev.chaperone.streams.state.BaselineCacheStore)
+            driver.getStateStore(ChaperoneTopology.BASELINE_CACHE_STORE);
+    return cache.get(agentId, dev.chaperone.baseline.BaselineConfig.defaults());
+  }
+
   public void deregister(String agentId) {
     registrations.pipeInput(agentId, (byte[]) null);
   }

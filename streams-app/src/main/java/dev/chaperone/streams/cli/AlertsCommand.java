@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     name = "alerts",
     mixinStandardHelpOptions = true,
     description = "Work with Chaperone's alerts.",
-    subcommands = {AlertsTailCommand.class})
+    subcommands = {AlertsTailCommand.class, AlertsFeedbackCommand.class})
 final class AlertsCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -110,16 +110,7 @@ final class AlertsTailCommand implements Callable<Integer> {
                     config.schemaRegistryBearerToken(),
                     config.schemaRegistryTimeout()))
             .deserializer();
-    Properties props = new Properties();
-    config
-        .streamsProperties()
-        .forEach(
-            (k, v) -> {
-              String key = k.toString();
-              if (ConsumerConfig.configNames().contains(key)) {
-                props.put(key, v);
-              }
-            });
+    Properties props = config.clientProperties(ConsumerConfig.configNames());
     props.put(ConsumerConfig.GROUP_ID_CONFIG, "chaperone-tail-" + UUID.randomUUID());
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest");
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

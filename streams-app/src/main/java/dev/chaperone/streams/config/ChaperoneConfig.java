@@ -322,6 +322,23 @@ public final class ChaperoneConfig extends AbstractConfig {
   }
 
   /**
+   * The settings a plain Kafka client of the CLI needs (bootstrap servers, security, …): the
+   * Streams properties restricted to {@code clientConfigNames}, e.g. {@code
+   * ConsumerConfig.configNames()}.
+   */
+  public Properties clientProperties(java.util.Set<String> clientConfigNames) {
+    Properties props = new Properties();
+    streamsProperties()
+        .forEach(
+            (k, v) -> {
+              if (clientConfigNames.contains(k.toString())) {
+                props.put(k, v);
+              }
+            });
+    return props;
+  }
+
+  /**
    * The Kafka Streams properties: Chaperone's defaults (exactly-once v2, byte-array default serdes,
    * the dead-letter-aware exception handlers), overridden by every key the user gave that this
    * class does not declare.

@@ -43,6 +43,14 @@ public final class ChaperoneMetrics {
   public static final String TAG_SEVERITY = "severity";
   public static final String TAG_STATE = "state";
   public static final String TAG_KIND = "kind";
+  public static final String TAG_VERDICT = "verdict";
+
+  /** Analyst verdicts applied, by verdict. */
+  public static final String FEEDBACK = "chaperone.feedback";
+
+  /** Findings suppressed by an analyst's time-boxed suppression, by rule. */
+  public static final String SUPPRESSED = "chaperone.alerts.suppressed";
+
   public static final String TAG_OUTCOME = "outcome";
   public static final String TAG_TOPIC = "topic";
   public static final String TAG_REASON = "reason";
@@ -108,6 +116,22 @@ public final class ChaperoneMetrics {
         .tag(TAG_RULE, rule)
         .tag(TAG_SEVERITY, severity)
         .tag(TAG_KIND, update ? "update" : "new")
+        .register(registry)
+        .increment();
+  }
+
+  public void feedback(String verdict) {
+    Counter.builder(FEEDBACK)
+        .description("Analyst verdicts applied")
+        .tag(TAG_VERDICT, verdict)
+        .register(registry)
+        .increment();
+  }
+
+  public void suppressed(String rule) {
+    Counter.builder(SUPPRESSED)
+        .description("Findings not alerted because an analyst suppressed the rule for the agent")
+        .tag(TAG_RULE, rule)
         .register(registry)
         .increment();
   }

@@ -34,18 +34,68 @@ public final class AlertAggregationProcessor implements Processor<String, Object
   public static final int EVENT_ID_SAMPLE = 10;
 
   private final String storeName;
+  private final String suppressionsStore;
   private final ChaperoneMetrics metrics;
   private final DetectionContext.Factory detectionFactory;
-  private final Serde<Alert> alerts = AvroSerde.forValues(Alert.class, null);
   private ProcessorContext<String, Object> context;
-  private KeyValueStore<String, byte[]> aggregates;
+  private AggregateStore aggregates;
+  private KeyValueStore<String, Long> suppressions;
   private DetectionContext detection;
 
   /** The state of one (agent, rule) aggregate. */
-  private record Aggregate(long windowStart, long windowMs, long emittedCount, Alert alert) {}
+  record Aggregate(long windowStart, long windowMs, long emittedCount, Alert alert) {}
 
-  public AlertAggregationProcessor(String storeName, DetectionContext.Factory detectionFactory) {
+  /** The aggregates store with its encoding: window start, window length, count emitted, alert. */
+  static final class AggregateStore {
+    private final KeyValueStore<String, byte[]> store;
+    private final String name;
+    private final Serde<Alert> alerts = AvroSerde.forValues(Alert.class, null);
+
+    AggregateStore(KeyValueStore<String, byte[]> store, String name) {
+      this.store = store;
+      this.name = name;
+    }
+
+    Aggregate load(String key) {
+      byte[] bytes = store.get(key);
+      return bytes == null ? null : decode(bytes);
+    }
+
+    void save(String key, Aggregate aggregate) {
+      byte[] alert = alerts.serializer().serialize(name, aggregate.alert());
+      store.put(
+          key,
+          ByteBuffer.allocate(24 + alert.length)
+              .putLong(aggregate.windowStart())
+              .putLong(aggregate.windowMs())
+              .putLong(aggregate.emittedCount())
+              .put(alert)
+              .array());
+    }
+
+    void delete(String key) {
+      store.delete(key);
+    }
+
+    KeyValueIterator<String, byte[]> all() {
+      return store.all();
+    }
+
+    Aggregate decode(byte[] bytes) {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      long start = buffer.getLong();
+      long window = buffer.getLong();
+      long emitted = buffer.getLong();
+      byte[] alert = new byte[bytes.length - 24];
+      buffer.get(alert);
+      return new Aggregate(start, window, emitted, alerts.deserializer().deserialize(name, alert));
+    }
+  }
+
+  public AlertAggregationProcessor(
+      String storeName, String suppressionsStore, DetectionContext.Factory detectionFactory) {
     this.storeName = storeName;
+    this.suppressionsStore = suppressionsStore;
     this.metrics = detectionFactory.metrics();
     this.detectionFactory = detectionFactory;
   }
@@ -53,7 +103,8 @@ public final class AlertAggregationProcessor implements Processor<String, Object
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
-    this.aggregates = context.getStateStore(storeName);
+    this.aggregates = new AggregateStore(context.getStateStore(storeName), storeName);
+    this.suppressions = context.getStateStore(suppressionsStore);
     this.detection = detectionFactory.create(context);
     context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::closeWindows);
   }
@@ -66,7 +117,15 @@ public final class AlertAggregationProcessor implements Processor<String, Object
     }
     String key = alert.getAgentId() + '\u0000' + alert.getRuleId();
     long at = alert.getLastSeen().toEpochMilli();
-    Aggregate existing = load(key);
+    Long suppressedUntil = suppressions.get(key);
+    if (suppressedUntil != null) {
+      if (at < suppressedUntil) {
+        metrics.suppressed(alert.getRuleId()); // an analyst asked for quiet: counted, not paged
+        return;
+      }
+      suppressions.delete(key);
+    }
+    Aggregate existing = aggregates.load(key);
     if (existing != null && at < existing.windowStart() + existing.windowMs()) {
       Alert merged = merge(existing.alert(), alert);
       long emitted = existing.emittedCount();
@@ -74,7 +133,8 @@ public final class AlertAggregationProcessor implements Processor<String, Object
         emit(merged, record.timestamp());
         emitted = merged.getCount();
       }
-      save(key, new Aggregate(existing.windowStart(), existing.windowMs(), emitted, merged));
+      aggregates.save(
+          key, new Aggregate(existing.windowStart(), existing.windowMs(), emitted, merged));
       return;
     }
     if (existing != null) {
@@ -84,7 +144,7 @@ public final class AlertAggregationProcessor implements Processor<String, Object
     EffectiveConfig effective = detection.effectiveConfig(alert.getAgentId(), registration);
     emit(alert, record.timestamp());
     if (effective.suppressionWindowMs() > 0) {
-      save(key, new Aggregate(at, effective.suppressionWindowMs(), 1, alert));
+      aggregates.save(key, new Aggregate(at, effective.suppressionWindowMs(), 1, alert));
     }
   }
 
@@ -131,14 +191,14 @@ public final class AlertAggregationProcessor implements Processor<String, Object
     try (KeyValueIterator<String, byte[]> all = aggregates.all()) {
       while (all.hasNext()) {
         KeyValue<String, byte[]> entry = all.next();
-        Aggregate aggregate = decode(entry.value);
+        Aggregate aggregate = aggregates.decode(entry.value);
         if (streamTime >= aggregate.windowStart() + aggregate.windowMs()) {
           closed.add(entry);
         }
       }
     }
     for (KeyValue<String, byte[]> entry : closed) {
-      close(entry.key, decode(entry.value), streamTime);
+      close(entry.key, aggregates.decode(entry.value), streamTime);
     }
   }
 
@@ -153,33 +213,5 @@ public final class AlertAggregationProcessor implements Processor<String, Object
   private void emit(Alert alert, long timestamp) {
     metrics.alertEmitted(alert.getRuleId(), alert.getSeverity().name(), alert.getUpdate());
     context.forward(new Record<>(alert.getAgentId(), (Object) alert, timestamp));
-  }
-
-  private Aggregate load(String key) {
-    byte[] bytes = aggregates.get(key);
-    return bytes == null ? null : decode(bytes);
-  }
-
-  private void save(String key, Aggregate aggregate) {
-    byte[] alert = alerts.serializer().serialize(storeName, aggregate.alert());
-    aggregates.put(
-        key,
-        ByteBuffer.allocate(24 + alert.length)
-            .putLong(aggregate.windowStart())
-            .putLong(aggregate.windowMs())
-            .putLong(aggregate.emittedCount())
-            .put(alert)
-            .array());
-  }
-
-  private Aggregate decode(byte[] bytes) {
-    ByteBuffer buffer = ByteBuffer.wrap(bytes);
-    long start = buffer.getLong();
-    long window = buffer.getLong();
-    long emitted = buffer.getLong();
-    byte[] alert = new byte[bytes.length - 24];
-    buffer.get(alert);
-    return new Aggregate(
-        start, window, emitted, alerts.deserializer().deserialize(storeName, alert));
   }
 }

@@ -112,6 +112,36 @@ class AlertsTailIT {
         assertEquals(fromTopic, fromTail);
         assertTrue(
             printed.toString().contains("\"ruleId\":\"UNREGISTERED_AGENT\""), printed.toString());
+
+        // And an analyst's verdict on one of them, its agent and rule looked up on the topic,
+        // reaches the app
+        String firstAlert = fromTail.get(0).substring(0, fromTail.get(0).indexOf('#'));
+        StringWriter said = new StringWriter();
+        CommandLine feedback = new CommandLine(new ChaperoneCli());
+        feedback.setOut(new PrintWriter(said, true));
+        int code =
+            feedback.execute(
+                "alerts",
+                "feedback",
+                firstAlert,
+                "--verdict",
+                "FALSE_POSITIVE",
+                "--note",
+                "known test agent",
+                "--bootstrap-servers",
+                kafka.bootstrapServers(),
+                "--schema-registry-url",
+                "mock://" + SCOPE);
+        assertEquals(0, code, said.toString());
+        assertTrue(
+            said.toString().startsWith("Recorded FALSE_POSITIVE on alert " + firstAlert),
+            said.toString());
+        long feedbackDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (metrics.total(ChaperoneMetrics.FEEDBACK) < 1
+            && System.nanoTime() < feedbackDeadline) {
+          Thread.sleep(100);
+        }
+        assertEquals(1.0, metrics.total(ChaperoneMetrics.FEEDBACK));
       }
     } finally {
       MockSchemaRegistry.dropScope(SCOPE);
