@@ -15,6 +15,7 @@ import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.registry.MockSchemaRegistry;
 import dev.chaperone.streams.registry.SchemaRegistries;
 import dev.chaperone.streams.registry.SchemaRegistry;
+import dev.chaperone.streams.registry.SchemaRegistryServer;
 import dev.chaperone.streams.serde.AvroSerde;
 import dev.chaperone.streams.sim.MalformedRecords;
 import dev.chaperone.streams.sim.SampleFleet;
@@ -81,6 +82,12 @@ final class DemoCommand implements Callable<Integer> {
   long seed;
 
   @Option(
+      names = "--keep-running",
+      description =
+          "Leave the broker and the detector up at the end, and print how to attach the console.")
+  boolean keepRunning;
+
+  @Option(
       names = "--timeout",
       defaultValue = "PT60S",
       description = "How long to wait for processing (default ${DEFAULT-VALUE}).")
@@ -91,12 +98,14 @@ final class DemoCommand implements Callable<Integer> {
     Console.info("Starting an embedded Kafka broker …");
     Path stateDir = Files.createTempDirectory("chaperone-demo-state-");
     String scope = "demo-" + ProcessHandle.current().pid();
-    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+    // An in-process registry served over HTTP on loopback, so a console in another terminal can
+    // read what the demo writes.
+    try (EmbeddedKafka kafka = EmbeddedKafka.start();
+        SchemaRegistryServer schemaRegistry = SchemaRegistryServer.start(scope)) {
       Map<String, Object> settings = new HashMap<>();
       settings.put(ChaperoneConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
       settings.put(ChaperoneConfig.APPLICATION_ID_CONFIG, "chaperone-demo");
-      settings.put(
-          ChaperoneConfig.SCHEMA_REGISTRY_URL_CONFIG, SchemaRegistries.MOCK_PREFIX + scope);
+      settings.put(ChaperoneConfig.SCHEMA_REGISTRY_URL_CONFIG, schemaRegistry.url());
       settings.put(ChaperoneConfig.TOPICS_PARTITIONS_CONFIG, 3);
       settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
       settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
@@ -121,7 +130,21 @@ final class DemoCommand implements Callable<Integer> {
         while (processed(metrics) < total && System.nanoTime() < deadline) {
           Thread.sleep(100);
         }
-        return report(app, metrics, kafka.bootstrapServers(), config, total, malformed);
+        int code = report(app, metrics, kafka.bootstrapServers(), config, total, malformed);
+        if (keepRunning) {
+          Console.info("");
+          Console.info(
+              "Still running (Ctrl-C to stop). Attach the SOC console from another terminal:");
+          Console.info(
+              "  bin/chaperone alerts tail --from-beginning --explain --bootstrap-servers "
+                  + kafka.bootstrapServers()
+                  + " --schema-registry-url "
+                  + schemaRegistry.url());
+          java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
+          Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "chaperone-demo-stop"));
+          stop.await();
+        }
+        return code;
       }
     } finally {
       MockSchemaRegistry.dropScope(scope);
