@@ -502,4 +502,41 @@ class DetectionRulesTest {
     assertEquals(
         1.0, harness.metrics.count(dev.chaperone.streams.metrics.ChaperoneMetrics.DUPLICATES));
   }
+
+  @Test
+  void shouldFillEveryFieldOfAnAlert() {
+    AgentAction action = harness.action(AGENT, at(1)).setResource("forum://thread/9920").build();
+    harness.send(action);
+    Alert alert = harness.alerts().get(0);
+
+    assertEquals(
+        dev.chaperone.alerting.AlertFactory.alertId(Rule.REQUEST_DRIFT, AGENT, action.getEventId()),
+        alert.getAlertId());
+    assertEquals(Rule.REQUEST_DRIFT.name(), alert.getRuleId());
+    assertEquals(Rule.REQUEST_DRIFT.title() + ": " + AGENT, alert.getTitle());
+    assertEquals(dev.chaperone.schema.Severity.HIGH, alert.getSeverity());
+    assertEquals(AGENT, alert.getAgentId());
+    assertTrue(
+        alert.getExplanation().contains("forum://thread/8812")
+            && alert.getExplanation().contains("forum://thread/9920"));
+    assertEquals(null, alert.getScore());
+    assertEquals("team-devex", alert.getOwner());
+    assertEquals("platform.bob", alert.getProvisionedBy());
+    assertEquals("forum-support", alert.getRole());
+    assertEquals(action.getDelegation(), alert.getDelegation());
+    assertEquals("eng.alice", alert.getHumanOrigin());
+    assertEquals("tok-" + AGENT, alert.getTokenId());
+    assertEquals(action.getSessionId(), alert.getSessionId());
+    assertEquals(List.of(action.getEventId()), alert.getEventIds());
+    assertEquals(action.getOccurredAt(), alert.getFirstSeen());
+    assertEquals(action.getOccurredAt(), alert.getLastSeen());
+    assertEquals(1, alert.getCount());
+    assertFalse(alert.getUpdate());
+    assertEquals("defaults", alert.getConfigVersion());
+    assertTrue(
+        alert.getTags().contains("OWASP-LLM06")
+            && alert.getTags().stream().anyMatch(t -> t.startsWith("MITRE-ATLAS:")));
+    assertEquals(Rule.REQUEST_DRIFT.response(), alert.getRecommendedResponse());
+    assertEquals(null, alert.getVerdict());
+  }
 }
