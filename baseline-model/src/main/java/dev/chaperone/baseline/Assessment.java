@@ -126,6 +126,17 @@ public final class Assessment {
 
   /** The {@code n} signals that deviate most (σ > 0), most deviant first, explained. */
   public List<SignalScore> topSignals(int n) {
+    List<SignalScore> out = new ArrayList<>();
+    for (Signal s : mostDeviant(n)) {
+      out.add(
+          new SignalScore(
+              s, raw[s.ordinal()], sigma[s.ordinal()], firstSeen[s.ordinal()], explain(s)));
+    }
+    return out;
+  }
+
+  /** The {@code n} signals that deviate most (σ > 0), most deviant first, without explanation. */
+  public List<Signal> mostDeviant(int n) {
     List<Signal> ranked = new ArrayList<>();
     for (Signal s : Signal.values()) {
       if (present[s.ordinal()] && sigma[s.ordinal()] > 0) {
@@ -134,13 +145,7 @@ public final class Assessment {
     }
     ranked.sort(
         Comparator.comparingDouble((Signal s) -> -sigma[s.ordinal()]).thenComparing(Enum::ordinal));
-    List<SignalScore> out = new ArrayList<>();
-    for (Signal s : ranked.subList(0, Math.min(n, ranked.size()))) {
-      out.add(
-          new SignalScore(
-              s, raw[s.ordinal()], sigma[s.ordinal()], firstSeen[s.ordinal()], explain(s)));
-    }
-    return out;
+    return ranked.subList(0, Math.min(n, ranked.size()));
   }
 
   /** One line: the score and its top three signals. */

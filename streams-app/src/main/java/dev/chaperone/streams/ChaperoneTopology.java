@@ -23,6 +23,7 @@ import dev.chaperone.streams.processor.DecodeFeedbackProcessor;
 import dev.chaperone.streams.processor.DecodeResult;
 import dev.chaperone.streams.processor.DetectProcessor;
 import dev.chaperone.streams.processor.DetectionContext;
+import dev.chaperone.streams.processor.EventScore;
 import dev.chaperone.streams.processor.FeedbackProcessor;
 import dev.chaperone.streams.processor.GlobalTableUpdater;
 import dev.chaperone.streams.processor.RejectionLog;
@@ -47,7 +48,10 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowBytesStoreSupplier;
 
 /**
  * Builds Chaperone's topology. A plain function of the config so that {@code main}, the demo and
@@ -130,6 +134,33 @@ public final class ChaperoneTopology {
    */
   public static Topology build(
       ChaperoneConfig config, ChaperoneMetrics metrics, Rejections rejections) {
+    return build(config, metrics, rejections, StateStorage.DURABLE);
+  }
+
+  /** Where the topology keeps its state. */
+  public enum StateStorage {
+    /**
+     * RocksDB stores logged to changelog topics, baselines written back at every commit: what a
+     * deployment runs, exactly-once across crashes and migrations.
+     */
+    DURABLE,
+    /**
+     * In-memory stores without changelogs, baselines written back only when evicted: for a replay
+     * in one process that ends with the process and never restores.
+     */
+    EPHEMERAL;
+
+    boolean durable() {
+      return this == DURABLE;
+    }
+  }
+
+  /** The topology, keeping its state as {@code storage} says. */
+  public static Topology build(
+      ChaperoneConfig config,
+      ChaperoneMetrics metrics,
+      Rejections rejections,
+      StateStorage storage) {
     SchemaRegistry registry =
         SchemaRegistries.forUrl(
             config.schemaRegistryUrl(),
@@ -173,10 +204,10 @@ public final class ChaperoneTopology {
             outcome.get("decode-valid").mapValues(DecodeResult::action, Named.as("valid-unwrap")));
 
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(OBSERVED_FLEET_STORE),
-            Serdes.String(),
-            new ObservedAgentSerde()));
+        logged(
+            Stores.keyValueStoreBuilder(
+                keyValue(OBSERVED_FLEET_STORE, storage), Serdes.String(), new ObservedAgentSerde()),
+            storage));
     KStream<byte[], AgentAction> observed =
         byAgent.processValues(
             () -> new ObservedFleetProcessor(OBSERVED_FLEET_STORE),
@@ -184,7 +215,7 @@ public final class ChaperoneTopology {
             OBSERVED_FLEET_STORE);
 
     addGlobalTables(builder, config, registry, metrics, rejections);
-    addDetectionStores(builder, config);
+    addDetectionStores(builder, config, storage);
     DetectionContext.Factory detection =
         new DetectionContext.Factory(
             REGISTRY_STORE,
@@ -194,7 +225,7 @@ public final class ChaperoneTopology {
             () -> AvroSerde.forValues(DetectorConfig.class, registry).deserializer());
     KStream<String, Object> detected =
         observed.process(
-            () -> new DetectProcessor(DETECT_STORES, detection),
+            () -> new DetectProcessor(DETECT_STORES, detection, config.scoresEnabled()),
             Named.as(DETECT),
             EVENT_IDS_STORE,
             BASELINES_STORE,
@@ -228,17 +259,28 @@ public final class ChaperoneTopology {
                     .withValueSerde(AvroSerde.forValues(Alert.class, null)))
             .mapValues(alert -> (Object) alert, Named.as("shared-alert-as-finding"));
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(ALERT_AGGREGATES_STORE),
-            Serdes.String(),
-            Serdes.ByteArray()));
+        logged(
+            Stores.keyValueStoreBuilder(
+                keyValue(ALERT_AGGREGATES_STORE, storage), Serdes.String(), Serdes.ByteArray()),
+            storage));
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(SUPPRESSIONS_STORE), Serdes.String(), Serdes.Long()));
+        logged(
+            Stores.keyValueStoreBuilder(
+                keyValue(SUPPRESSIONS_STORE, storage), Serdes.String(), Serdes.Long()),
+            storage));
+    if (config.scoresEnabled()) {
+      detected
+          .filter((key, value) -> value instanceof EventScore, Named.as("scores-only"))
+          .mapValues(value -> json(scoreTree((EventScore) value)), Named.as("render-scores"))
+          .to(
+              config.scoresTopic(),
+              Produced.with(Serdes.String(), Serdes.ByteArray()).withName("scores-sink"));
+    }
     KStream<String, Object> aggregated =
         detected
             .filter(
-                (key, value) -> !(value instanceof CredentialUse), Named.as("detected-findings"))
+                (key, value) -> !(value instanceof CredentialUse) && !(value instanceof EventScore),
+                Named.as("detected-findings"))
             .merge(sharedByAgent, Named.as("findings"))
             .process(
                 () ->
@@ -387,42 +429,85 @@ public final class ChaperoneTopology {
                 rejections.config()));
   }
 
-  private static void addDetectionStores(StreamsBuilder builder, ChaperoneConfig config) {
+  private static void addDetectionStores(
+      StreamsBuilder builder, ChaperoneConfig config, StateStorage storage) {
     Duration day = Duration.ofHours(24);
     Duration hour = Duration.ofHours(1);
     builder.addStateStore(
-        Stores.windowStoreBuilder(
-            Stores.persistentWindowStore(EVENT_IDS_STORE, day, hour, false),
-            Serdes.String(),
-            Serdes.Long()));
-    builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(BASELINES_STORE),
+        logged(
+            Stores.windowStoreBuilder(
+                window(EVENT_IDS_STORE, DetectProcessor.SIGHTING_RETENTION, day, storage),
                 Serdes.String(),
-                Serdes.ByteArray())
-            .withCachingDisabled());
+                Serdes.Long()),
+            storage));
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(BASELINE_DAYS_STORE),
+        logged(
+            Stores.keyValueStoreBuilder(
+                    keyValue(BASELINES_STORE, storage), Serdes.String(), Serdes.ByteArray())
+                .withCachingDisabled(),
+            storage));
+    builder.addStateStore(
+        logged(
+            Stores.keyValueStoreBuilder(
+                    keyValue(BASELINE_DAYS_STORE, storage), Serdes.String(), Serdes.ByteArray())
+                .withCachingDisabled(),
+            storage));
+    builder.addStateStore(
+        BaselineCacheStore.builder(
+            BASELINE_CACHE_STORE, config.baselineCacheCapacity(), storage.durable()));
+    builder.addStateStore(
+        logged(
+            Stores.windowStoreBuilder(
+                window(AGENT_CREDENTIALS_STORE, DetectProcessor.SIGHTING_RETENTION, day, storage),
                 Serdes.String(),
-                Serdes.ByteArray())
-            .withCachingDisabled());
+                Serdes.Long()),
+            storage));
     builder.addStateStore(
-        BaselineCacheStore.builder(BASELINE_CACHE_STORE, config.baselineCacheCapacity()));
-    builder.addStateStore(
-        Stores.windowStoreBuilder(
-            Stores.persistentWindowStore(AGENT_CREDENTIALS_STORE, day, hour, false),
-            Serdes.String(),
-            Serdes.Long()));
-    builder.addStateStore(
-        Stores.windowStoreBuilder(
-            Stores.persistentWindowStore(CREDENTIAL_AGENTS_STORE, day, hour, false),
-            Serdes.String(),
-            Serdes.String()));
+        logged(
+            Stores.windowStoreBuilder(
+                window(CREDENTIAL_AGENTS_STORE, day, hour, storage),
+                Serdes.String(),
+                Serdes.String()),
+            storage));
+  }
+
+  private static KeyValueBytesStoreSupplier keyValue(String name, StateStorage storage) {
+    return storage.durable()
+        ? Stores.persistentKeyValueStore(name)
+        : Stores.inMemoryKeyValueStore(name);
+  }
+
+  private static WindowBytesStoreSupplier window(
+      String name, Duration retention, Duration size, StateStorage storage) {
+    return storage.durable()
+        ? Stores.persistentWindowStore(name, retention, size, false)
+        : Stores.inMemoryWindowStore(name, retention, size, false);
+  }
+
+  private static <T extends StoreBuilder<?>> T logged(T store, StateStorage storage) {
+    if (!storage.durable()) {
+      store.withLoggingDisabled();
+    }
+    return store;
   }
 
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
       new com.fasterxml.jackson.databind.ObjectMapper();
+
+  /** The JSON form of an event's scores. */
+  public static java.util.Map<String, Object> scoreTree(EventScore score) {
+    java.util.Map<String, Object> tree = new java.util.LinkedHashMap<>();
+    tree.put("eventId", score.eventId());
+    tree.put("agentId", score.agentId());
+    tree.put("sessionId", score.sessionId());
+    tree.put("occurredAt", java.time.Instant.ofEpochMilli(score.occurredAt()).toString());
+    tree.put("eventScore", Math.round(score.eventScore() * 1000) / 1000.0);
+    tree.put("sessionScore", Math.round(score.sessionScore() * 1000) / 1000.0);
+    tree.put("warmup", score.warmup());
+    tree.put("state", score.state());
+    tree.put("topSignals", score.topSignals());
+    return tree;
+  }
 
   private static byte[] json(Object tree) {
     try {

@@ -43,6 +43,9 @@ public final class TopicProvisioner {
     if (config.renderOcsf()) {
       topics.put(config.ocsfTopic(), deleteAfter(Duration.ofDays(30)));
     }
+    if (config.scoresEnabled()) {
+      topics.put(config.scoresTopic(), deleteAfter(Duration.ofDays(7)));
+    }
     if (config.renderEcs()) {
       topics.put(config.ecsTopic(), deleteAfter(Duration.ofDays(30)));
     }

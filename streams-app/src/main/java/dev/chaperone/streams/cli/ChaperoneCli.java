@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       RunCommand.class,
       DemoCommand.class,
+      ReplayCommand.class,
       AlertsCommand.class,
       CommandLine.HelpCommand.class
     })

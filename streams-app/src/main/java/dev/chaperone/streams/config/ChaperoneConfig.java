@@ -68,6 +68,11 @@ public final class ChaperoneConfig extends AbstractConfig {
   private static final String RENDER_ECS_DOC =
       "Also write every alert as an Elastic Common Schema document (JSON) to the ECS topic.";
 
+  public static final String SCORES_ENABLED_CONFIG = "chaperone.scores.enabled";
+  private static final String SCORES_ENABLED_DOC =
+      "Also write every event's scores (event and session σ, warm-up, top signals) as JSON to the scores topic: for backtesting.";
+  public static final String SCORES_TOPIC_CONFIG = "chaperone.topic.scores";
+
   public static final String TOPICS_CREATE_CONFIG = "chaperone.topics.create";
   private static final String TOPICS_CREATE_DOC =
       "Create missing topics at start-up (existing ones are left alone).";
@@ -188,6 +193,14 @@ public final class ChaperoneConfig extends AbstractConfig {
               "Topic of the ECS rendering of alerts.")
           .define(RENDER_OCSF_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, RENDER_OCSF_DOC)
           .define(RENDER_ECS_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, RENDER_ECS_DOC)
+          .define(SCORES_ENABLED_CONFIG, Type.BOOLEAN, false, Importance.LOW, SCORES_ENABLED_DOC)
+          .define(
+              SCORES_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.SCORES,
+              new ConfigDef.NonEmptyString(),
+              Importance.LOW,
+              "Topic of per-event scores.")
           .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, TOPICS_CREATE_DOC)
           .define(
               TOPICS_PARTITIONS_CONFIG,
@@ -299,6 +312,14 @@ public final class ChaperoneConfig extends AbstractConfig {
 
   public boolean renderEcs() {
     return getBoolean(RENDER_ECS_CONFIG);
+  }
+
+  public boolean scoresEnabled() {
+    return getBoolean(SCORES_ENABLED_CONFIG);
+  }
+
+  public String scoresTopic() {
+    return getString(SCORES_TOPIC_CONFIG);
   }
 
   public boolean createTopics() {

@@ -12,6 +12,7 @@ public final class Topics {
   public static final String FEEDBACK = "chaperone.feedback";
   public static final String ALERTS_OCSF = "chaperone.alerts.ocsf";
   public static final String ALERTS_ECS = "chaperone.alerts.ecs";
+  public static final String SCORES = "chaperone.scores";
 
   private Topics() {}
 }

@@ -7,6 +7,7 @@ import dev.chaperone.baseline.Baseline;
 import dev.chaperone.baseline.BaselineConfig;
 import dev.chaperone.baseline.BaselineState;
 import dev.chaperone.baseline.Observation;
+import dev.chaperone.baseline.Signal;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.DetectorMode;
@@ -16,8 +17,10 @@ import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.state.BaselineCacheStore;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -47,7 +50,13 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
 
   static final long DEDUP_WINDOW_MS = Duration.ofHours(24).toMillis();
 
+  private static final long DAY_MS = Duration.ofDays(1).toMillis();
+
+  /** How long the stores of sightings (event ids, credentials per agent) must keep them. */
+  public static final Duration SIGHTING_RETENTION = Duration.ofDays(3);
+
   private final Stores stores;
+  private final boolean emitScores;
   private final ChaperoneMetrics metrics;
   private final DetectionContext.Factory detectionFactory;
 
@@ -58,6 +67,13 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
   private DetectionContext detection;
 
   public DetectProcessor(Stores stores, DetectionContext.Factory detectionFactory) {
+    this(stores, detectionFactory, false);
+  }
+
+  /** With {@code emitScores}, every event's {@link EventScore} is forwarded too. */
+  public DetectProcessor(
+      Stores stores, DetectionContext.Factory detectionFactory, boolean emitScores) {
+    this.emitScores = emitScores;
     this.stores = stores;
     this.metrics = detectionFactory.metrics();
     this.detectionFactory = detectionFactory;
@@ -103,15 +119,23 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
     credentialUses(record, action, at);
   }
 
-  /** True the first time {@code key} is seen within {@code window} of {@code at}; remembers it. */
+  /**
+   * True the first time {@code key} is seen within {@code window} (at most a day) of {@code at};
+   * remembers it. Sightings are kept in daily windows whose value is the exact time, so a lookup
+   * visits at most three windows whatever the event rate: the stores that hold them must retain
+   * {@link #SIGHTING_RETENTION}.
+   */
   private static boolean firstSighting(
       WindowStore<String, Long> store, String key, long at, long window) {
-    try (WindowStoreIterator<Long> seen = store.fetch(key, at - window + 1, at + window - 1)) {
-      if (seen.hasNext()) {
-        return false;
+    long day = at - Math.floorMod(at, DAY_MS);
+    try (WindowStoreIterator<Long> seen = store.fetch(key, day - DAY_MS, day + DAY_MS)) {
+      while (seen.hasNext()) {
+        if (Math.abs(seen.next().value - at) < window) {
+          return false;
+        }
       }
     }
-    store.put(key, at, at);
+    store.put(key, at, day);
     return true;
   }
 
@@ -140,6 +164,27 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
     Baseline baseline = baselines.get(action.getAgentId(), baselineConfig);
     Observation observation = observation(action);
     Assessment assessment = baseline.assess(observation);
+    if (emitScores) {
+      Map<String, Double> top = new LinkedHashMap<>();
+      for (Signal signal : assessment.mostDeviant(3)) {
+        top.put(signal.name(), Math.round(assessment.sigma(signal) * 100) / 100.0);
+      }
+      context.forward(
+          new Record<>(
+              action.getAgentId(),
+              (Object)
+                  new EventScore(
+                      action.getEventId(),
+                      action.getAgentId(),
+                      action.getSessionId(),
+                      at,
+                      assessment.eventScore(),
+                      assessment.sessionScore(),
+                      assessment.state() != BaselineState.BASELINED,
+                      assessment.state().name(),
+                      top),
+              at));
+    }
     metrics.scored(assessment.state().name(), assessment.eventScore());
 
     boolean late = at < context.currentStreamTimeMs() - effective.lateGraceMs();

@@ -31,6 +31,7 @@ public final class BaselineCacheStore implements StateStore {
 
   private final String name;
   private final int capacity;
+  private final boolean writeBackAtCommit;
   private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
   private KeyValueStore<String, byte[]> backing;
   private KeyValueStore<String, byte[]> days;
@@ -48,13 +49,28 @@ public final class BaselineCacheStore implements StateStore {
   }
 
   BaselineCacheStore(String name, int capacity) {
-    this.name = name;
-    this.capacity = capacity;
+    this(name, capacity, true);
   }
 
-  /** A builder for the topology. */
+  BaselineCacheStore(String name, int capacity, boolean writeBackAtCommit) {
+    this.name = name;
+    this.capacity = capacity;
+    this.writeBackAtCommit = writeBackAtCommit;
+  }
+
+  /** A builder for the topology: dirty baselines are written back at every commit. */
   public static StoreBuilder<BaselineCacheStore> builder(String name, int capacity) {
-    return new Builder(name, capacity);
+    return builder(name, capacity, true);
+  }
+
+  /**
+   * A builder for the topology. Without {@code writeBackAtCommit}, dirty baselines are written back
+   * only when evicted: only for state that never outlives its process (a replay), since a commit
+   * then does not capture the baselines' learning.
+   */
+  public static StoreBuilder<BaselineCacheStore> builder(
+      String name, int capacity, boolean writeBackAtCommit) {
+    return new Builder(name, capacity, writeBackAtCommit);
   }
 
   /**
@@ -172,13 +188,17 @@ public final class BaselineCacheStore implements StateStore {
 
   @Override
   public void commit(Map<TopicPartition, Long> changelogOffsets) {
-    writeBack();
+    if (writeBackAtCommit) {
+      writeBack();
+    }
   }
 
   @Override
   @SuppressWarnings("deprecation")
   public void flush() {
-    writeBack();
+    if (writeBackAtCommit) {
+      writeBack();
+    }
   }
 
   @Override
@@ -200,10 +220,12 @@ public final class BaselineCacheStore implements StateStore {
   private static final class Builder implements StoreBuilder<BaselineCacheStore> {
     private final String name;
     private final int capacity;
+    private final boolean writeBackAtCommit;
 
-    Builder(String name, int capacity) {
+    Builder(String name, int capacity, boolean writeBackAtCommit) {
       this.name = name;
       this.capacity = capacity;
+      this.writeBackAtCommit = writeBackAtCommit;
     }
 
     @Override
@@ -229,7 +251,7 @@ public final class BaselineCacheStore implements StateStore {
 
     @Override
     public BaselineCacheStore build() {
-      return new BaselineCacheStore(name, capacity);
+      return new BaselineCacheStore(name, capacity, writeBackAtCommit);
     }
 
     @Override

@@ -1,0 +1,356 @@
+package dev.chaperone.streams.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chaperone.schema.AgentAction;
+import dev.chaperone.schema.AgentRegistration;
+import dev.chaperone.schema.Alert;
+import dev.chaperone.schema.DeadLetter;
+import dev.chaperone.schema.DetectorConfig;
+import dev.chaperone.streams.ChaperoneTopology;
+import dev.chaperone.streams.config.ChaperoneConfig;
+import dev.chaperone.streams.contract.ContractViolationException;
+import dev.chaperone.streams.contract.JsonContractCodec;
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.serde.AvroSerde;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code chaperone replay}: the real topology, in-process, over recorded events, for backtesting
+ * thresholds and evaluating detection on traces. Streams the events file through a bounded reorder
+ * buffer (event-time order within it), writes alerts and per-event scores as JSON lines as it goes,
+ * and reports every line it cannot use with its line number and reason.
+ */
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Replay recorded agent actions (JSON lines, the contract's JSON form, any order) through the real topology.",
+      "Exit code 0 when every line was used, 3 when some were rejected (see --rejects), 1 on a usage or I/O error."
+    })
+final class ReplayCommand implements Callable<Integer> {
+
+  static final int REJECTED = 3;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--events",
+      required = true,
+      paramLabel = "FILE",
+      description = "AgentAction JSON lines, in any order.")
+  Path events;
+
+  @Option(names = "--registry", paramLabel = "FILE", description = "AgentRegistration JSON lines.")
+  Path registrations;
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "A DetectorConfig JSON document, applied as the global config.")
+  Path detectorConfig;
+
+  @Option(
+      names = "--alerts",
+      paramLabel = "FILE",
+      description = "Where to write the alerts, one JSON line each (default alerts.jsonl).")
+  Path alerts = Path.of("alerts.jsonl");
+
+  @Option(
+      names = "--scores",
+      paramLabel = "FILE",
+      description = "Where to write every event's scores, one JSON line each.")
+  Path scores;
+
+  @Option(
+      names = "--rejects",
+      paramLabel = "FILE",
+      description = "Where to write the lines not used (default rejects.jsonl).")
+  Path rejects = Path.of("rejects.jsonl");
+
+  @Option(
+      names = "--reorder-buffer",
+      defaultValue = "100000",
+      description =
+          "Events held to replay in event-time order (default ${DEFAULT-VALUE}); older stragglers are replayed late.")
+  int reorderBuffer;
+
+  @Option(
+      names = {"-D", "--set"},
+      paramLabel = "KEY=VALUE",
+      description = "Any Chaperone setting, e.g. chaperone.baseline.cache.capacity=1000.")
+  Map<String, String> overrides = new LinkedHashMap<>();
+
+  private record Pending(long line, AgentAction action) {}
+
+  @Override
+  public Integer call() throws IOException {
+    Path state = Files.createTempDirectory("chaperone-replay-");
+    Map<String, Object> settings = new HashMap<>(overrides);
+    settings.putIfAbsent(ChaperoneConfig.APPLICATION_ID_CONFIG, "chaperone-replay");
+    settings.put(ChaperoneConfig.SCORES_ENABLED_CONFIG, scores != null);
+    settings.putIfAbsent(ChaperoneConfig.RENDER_OCSF_CONFIG, false);
+    settings.putIfAbsent(ChaperoneConfig.RENDER_ECS_CONFIG, false);
+    settings.putIfAbsent(
+        ChaperoneConfig.FUTURE_TOLERANCE_MS_CONFIG, Duration.ofDays(36_500).toMillis());
+    ChaperoneConfig config = new ChaperoneConfig(settings);
+    Properties props = config.streamsProperties();
+    props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
+    // The driver commits after every record: a record cache would only be flushed at once.
+    props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
+    ChaperoneMetrics metrics = ChaperoneMetrics.inMemory();
+    long started = System.nanoTime();
+    long read = 0;
+    long replayed = 0;
+    long rejected = 0;
+    long deadLettered = 0;
+    long alertCount = 0;
+    try (TopologyTestDriver driver =
+            new TopologyTestDriver(
+                ChaperoneTopology.build(
+                    config,
+                    metrics,
+                    new ChaperoneTopology.Rejections(),
+                    ChaperoneTopology.StateStorage.EPHEMERAL),
+                props,
+                Instant.now());
+        BufferedWriter alertOut = Files.newBufferedWriter(alerts, StandardCharsets.UTF_8);
+        BufferedWriter scoreOut =
+            scores == null ? null : Files.newBufferedWriter(scores, StandardCharsets.UTF_8);
+        BufferedWriter rejectOut = Files.newBufferedWriter(rejects, StandardCharsets.UTF_8)) {
+      Outputs outputs = new Outputs(driver, config);
+      rejected += loadRegistry(driver, config, rejectOut);
+      rejected += loadConfig(driver, config, rejectOut);
+      TestInputTopic<byte[], byte[]> actions =
+          driver.createInputTopic(
+              config.actionsTopic(), new ByteArraySerializer(), new ByteArraySerializer());
+      var serializer = AvroSerde.forValues(AgentAction.class, null).serializer();
+      PriorityQueue<Pending> buffer =
+          new PriorityQueue<>(
+              Comparator.comparing((Pending p) -> p.action().getOccurredAt())
+                  .thenComparingLong(Pending::line));
+      Map<Long, Long> lineByOffset = new HashMap<>();
+      long offset = 0;
+      try (BufferedReader in = Files.newBufferedReader(events, StandardCharsets.UTF_8)) {
+        String text;
+        long line = 0;
+        while (true) {
+          text = in.readLine();
+          if (text != null) {
+            line++;
+            if (text.isBlank()) {
+              continue;
+            }
+            read++;
+            try {
+              buffer.add(new Pending(line, JsonContractCodec.readAction(text)));
+            } catch (ContractViolationException e) {
+              reject(rejectOut, "events", line, e.getMessage());
+              rejected++;
+            }
+          }
+          while (!buffer.isEmpty() && (text == null || buffer.size() > reorderBuffer)) {
+            Pending next = buffer.poll();
+            actions.pipeInput(
+                next.action().getAgentId().getBytes(StandardCharsets.UTF_8),
+                serializer.serialize(config.actionsTopic(), next.action()),
+                next.action().getOccurredAt());
+            lineByOffset.put(offset++, next.line());
+            replayed++;
+            if (replayed % 1_000 == 0) {
+              deadLettered += outputs.drain(alertOut, scoreOut, rejectOut, lineByOffset);
+              alertCount = outputs.alerts;
+            }
+          }
+          if (text == null) {
+            break;
+          }
+        }
+      }
+      deadLettered += outputs.drain(alertOut, scoreOut, rejectOut, lineByOffset);
+      alertCount = outputs.alerts;
+    } finally {
+      deleteTree(state);
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    spec.commandLine()
+        .getOut()
+        .printf(
+            "Read %d events: %d scored, %d rejected%s in %.1f s, %.0f events/s; %d alert records to %s%s%n",
+            read,
+            replayed - deadLettered,
+            rejected + deadLettered,
+            rejected + deadLettered == 0 ? "" : " (see " + rejects + ")",
+            seconds,
+            read / Math.max(seconds, 1e-9),
+            alertCount,
+            alerts,
+            scores == null ? "" : ", scores to " + scores);
+    spec.commandLine().getOut().flush();
+    return rejected + deadLettered == 0 ? 0 : REJECTED;
+  }
+
+  /** The topology's outputs, drained to files as the replay goes so memory stays flat. */
+  private static final class Outputs {
+    private final TestOutputTopic<String, byte[]> alertTopic;
+    private final TestOutputTopic<String, byte[]> scoreTopic;
+    private final TestOutputTopic<byte[], byte[]> deadLetterTopic;
+    private final ChaperoneConfig config;
+    private final TopologyTestDriver driver;
+    private final Map<String, TestOutputTopic<byte[], byte[]>> others = new HashMap<>();
+    private long alerts;
+
+    Outputs(TopologyTestDriver driver, ChaperoneConfig config) {
+      this.config = config;
+      this.driver = driver;
+      this.alertTopic =
+          driver.createOutputTopic(
+              config.alertsTopic(), new StringDeserializer(), new ByteArrayDeserializer());
+      this.scoreTopic =
+          driver.createOutputTopic(
+              config.scoresTopic(), new StringDeserializer(), new ByteArrayDeserializer());
+      this.deadLetterTopic =
+          driver.createOutputTopic(
+              config.deadLettersTopic(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    long drain(Writer alertOut, Writer scoreOut, Writer rejectOut, Map<Long, Long> lineByOffset)
+        throws IOException {
+      var alertDeserializer = AvroSerde.forValues(Alert.class, null).deserializer();
+      for (byte[] value : alertTopic.readValuesToList()) {
+        alertOut.write(
+            JsonContractCodec.write(alertDeserializer.deserialize(config.alertsTopic(), value)));
+        alertOut.write('\n');
+        alerts++;
+      }
+      for (byte[] value : scoreTopic.readValuesToList()) {
+        if (scoreOut != null) {
+          scoreOut.write(new String(value, StandardCharsets.UTF_8));
+          scoreOut.write('\n');
+        }
+      }
+      long rejected = 0;
+      var letters = AvroSerde.forValues(DeadLetter.class, null).deserializer();
+      for (byte[] value : deadLetterTopic.readValuesToList()) {
+        DeadLetter letter = letters.deserialize(config.deadLettersTopic(), value);
+        Long line = lineByOffset.get(letter.getOffset());
+        reject(rejectOut, "events", line == null ? -1 : line, letter.getReason());
+        rejected++;
+      }
+      lineByOffset.clear();
+      // The driver keeps every record produced (renderings, repartitioned ones) until read.
+      for (String topic : driver.producedTopicNames()) {
+        if (!topic.equals(config.alertsTopic())
+            && !topic.equals(config.scoresTopic())
+            && !topic.equals(config.deadLettersTopic())) {
+          others
+              .computeIfAbsent(
+                  topic,
+                  t ->
+                      driver.createOutputTopic(
+                          t, new ByteArrayDeserializer(), new ByteArrayDeserializer()))
+              .readRecordsToList();
+        }
+      }
+      return rejected;
+    }
+  }
+
+  private long loadRegistry(TopologyTestDriver driver, ChaperoneConfig config, Writer rejectOut)
+      throws IOException {
+    if (registrations == null) {
+      return 0;
+    }
+    TestInputTopic<String, byte[]> topic =
+        driver.createInputTopic(
+            config.registryTopic(), new StringSerializer(), new ByteArraySerializer());
+    var serializer = AvroSerde.forValues(AgentRegistration.class, null).serializer();
+    long rejected = 0;
+    long line = 0;
+    for (String text : Files.readAllLines(registrations, StandardCharsets.UTF_8)) {
+      line++;
+      if (text.isBlank()) {
+        continue;
+      }
+      try {
+        AgentRegistration registration = JsonContractCodec.readRegistration(text);
+        topic.pipeInput(
+            registration.getAgentId(),
+            serializer.serialize(config.registryTopic(), registration),
+            Instant.EPOCH);
+      } catch (ContractViolationException e) {
+        reject(rejectOut, "registry", line, e.getMessage());
+        rejected++;
+      }
+    }
+    return rejected;
+  }
+
+  private long loadConfig(TopologyTestDriver driver, ChaperoneConfig config, Writer rejectOut)
+      throws IOException {
+    if (detectorConfig == null) {
+      return 0;
+    }
+    try {
+      DetectorConfig global =
+          JsonContractCodec.read(Files.readString(detectorConfig), DetectorConfig.class);
+      driver
+          .createInputTopic(config.configTopic(), new StringSerializer(), new ByteArraySerializer())
+          .pipeInput(
+              "global",
+              AvroSerde.forValues(DetectorConfig.class, null)
+                  .serializer()
+                  .serialize(config.configTopic(), global),
+              Instant.EPOCH);
+      return 0;
+    } catch (ContractViolationException e) {
+      reject(rejectOut, "config", 1, e.getMessage());
+      return 1;
+    }
+  }
+
+  private static void reject(Writer out, String source, long line, String reason)
+      throws IOException {
+    Map<String, Object> reject = new LinkedHashMap<>();
+    reject.put("source", source);
+    reject.put("line", line);
+    reject.put("reason", reason);
+    out.write(JSON.writeValueAsString(reject));
+    out.write('\n');
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (var paths = Files.walk(root)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
