@@ -3,22 +3,19 @@ package dev.chaperone.streams.cli;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.Alert;
-import dev.chaperone.schema.Credential;
-import dev.chaperone.schema.DeadLetter;
-import dev.chaperone.schema.DelegationHop;
 import dev.chaperone.streams.ChaperoneApp;
-import dev.chaperone.streams.ChaperoneTopology;
 import dev.chaperone.streams.config.ChaperoneConfig;
 import dev.chaperone.streams.embedded.EmbeddedKafka;
-import dev.chaperone.streams.fleet.ObservedAgent;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.registry.MockSchemaRegistry;
 import dev.chaperone.streams.registry.SchemaRegistries;
 import dev.chaperone.streams.registry.SchemaRegistry;
 import dev.chaperone.streams.registry.SchemaRegistryServer;
 import dev.chaperone.streams.serde.AvroSerde;
+import dev.chaperone.streams.sim.AttackScenarios;
+import dev.chaperone.streams.sim.AttackScenarios.Scenario;
+import dev.chaperone.streams.sim.FleetSimulator;
 import dev.chaperone.streams.sim.MalformedRecords;
-import dev.chaperone.streams.sim.SampleFleet;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -29,11 +26,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -43,42 +46,42 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.QueryableStoreTypes;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code chaperone demo}: a real broker in-process, an in-process schema registry, the detector,
- * and a generated stream of agent actions with some malformed records among them. Needs nothing
+ * and a simulated fleet: 30 days of its history processed in compressed time, then five attacks
+ * played live among its normal traffic. Prints the alerts as they arrive and, at the end, which
+ * attacks were detected, by which rules, how fast, and what the normal fleet raised. Needs nothing
  * installed but a JDK.
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
-    description =
-        "Run Chaperone end to end on an embedded Kafka broker with generated agent traffic; no services needed.")
+    description = {
+      "Run Chaperone end to end on an embedded Kafka broker: a simulated fleet's history, then five attacks played live; no services needed.",
+      "Exit code 0 when every attack was detected and every record accounted for, 1 otherwise."
+    })
 final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--agents",
-      defaultValue = "20",
-      description = "Agents in the generated fleet (default ${DEFAULT-VALUE}).")
+      defaultValue = "50",
+      description = "Registered agents in the fleet, over five roles (default ${DEFAULT-VALUE}).")
   int agents;
 
   @Option(
-      names = "--events",
-      defaultValue = "2000",
-      description = "Valid events to generate (default ${DEFAULT-VALUE}).")
-  int events;
+      names = "--days",
+      defaultValue = "30",
+      description = "Days of history before the attacks (default ${DEFAULT-VALUE}).")
+  int days;
 
   @Option(
       names = "--seed",
       defaultValue = "42",
-      description = "Seed of the generator (default ${DEFAULT-VALUE}).")
+      description = "Seed of the simulation (default ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(
@@ -88,13 +91,32 @@ final class DemoCommand implements Callable<Integer> {
   boolean keepRunning;
 
   @Option(
+      names = "--summary-json",
+      paramLabel = "FILE",
+      description = "Also write the summary as JSON to FILE.")
+  Path summaryJson;
+
+  @Option(
       names = "--timeout",
       defaultValue = "PT60S",
-      description = "How long to wait for processing (default ${DEFAULT-VALUE}).")
+      description = "How long to wait for each phase to be processed (default ${DEFAULT-VALUE}).")
   Duration timeout;
+
+  /** An alert as the demo's console received it. */
+  private record Received(Alert alert, long atNanos) {}
+
+  /** What became of one scenario. */
+  record Outcome(
+      String name, String description, boolean detected, List<String> rules, long latencyMs) {}
 
   @Override
   public Integer call() throws Exception {
+    if (agents < 5 || days < 8) {
+      Console.error(
+          "demo: --agents must be >= 5 and --days >= 8 (the baselines warm up for 7 days)");
+      return 2;
+    }
+    long begun = System.nanoTime();
     Console.info("Starting an embedded Kafka broker …");
     Path stateDir = Files.createTempDirectory("chaperone-demo-state-");
     String scope = "demo-" + ProcessHandle.current().pid();
@@ -108,43 +130,121 @@ final class DemoCommand implements Callable<Integer> {
       settings.put(ChaperoneConfig.SCHEMA_REGISTRY_URL_CONFIG, schemaRegistry.url());
       settings.put(ChaperoneConfig.TOPICS_PARTITIONS_CONFIG, 3);
       settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-      settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
+      settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
       ChaperoneConfig config = new ChaperoneConfig(settings);
       ChaperoneMetrics metrics =
           new ChaperoneMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-      try (ChaperoneApp app = new ChaperoneApp(config, metrics)) {
+      SchemaRegistry registry = MockSchemaRegistry.forScope(scope);
+      FleetSimulator fleet = new FleetSimulator(seed, agents);
+      Instant attackAt = FleetSimulator.weekendNight(Instant.now());
+      List<Scenario> scenarios = AttackScenarios.all(fleet, attackAt);
+      List<Received> received = new CopyOnWriteArrayList<>();
+      try (ChaperoneApp app = new ChaperoneApp(config, metrics);
+          AlertWatcher watcher = new AlertWatcher(kafka.bootstrapServers(), config, received)) {
         app.start();
         awaitRunning(app.streams());
-        Console.info(
-            "Broker "
-                + kafka.bootstrapServers()
-                + ", detector RUNNING. Producing "
-                + events
-                + " actions from "
-                + agents
-                + " agents, plus malformed records …");
-        int malformed =
-            produce(kafka.bootstrapServers(), config, MockSchemaRegistry.forScope(scope));
-        long total = (long) events + malformed;
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (processed(metrics) < total && System.nanoTime() < deadline) {
-          Thread.sleep(100);
-        }
-        int code = report(app, metrics, kafka.bootstrapServers(), config, total, malformed);
-        if (keepRunning) {
+        watcher.start();
+        try (KafkaProducer<byte[], byte[]> producer =
+            new KafkaProducer<>(producerProps(kafka.bootstrapServers()))) {
+          Producing out = new Producing(producer, config, registry);
+          out.registrations(fleet.registrations(attackAt.minus(Duration.ofDays(days + 5))));
+
+          // 1. History, in compressed time, with malformed records among it.
+          List<AgentAction> history =
+              fleet.traffic(attackAt.minus(Duration.ofDays(days)), attackAt);
+          Console.info(
+              String.format(
+                  Locale.ROOT,
+                  "Broker %s, detector RUNNING. Replaying %d days of history: %,d actions of %d"
+                      + " agents in 5 roles and one shadow agent nobody registered …",
+                  kafka.bootstrapServers(),
+                  days,
+                  history.size(),
+                  agents));
+          long historyStarted = System.nanoTime();
+          int malformed = out.actionsWithMalformed(history);
+          awaitProcessed(metrics, out.sent);
+          double historySeconds = (System.nanoTime() - historyStarted) / 1e9;
+          Console.info(
+              String.format(
+                  Locale.ROOT,
+                  "History processed: %,d records (%d malformed) in %.1f s, %,.0f records/s.",
+                  out.sent,
+                  malformed,
+                  historySeconds,
+                  out.sent / historySeconds));
+
+          // 2. The attacks, live, among the normal traffic of the night.
           Console.info("");
           Console.info(
-              "Still running (Ctrl-C to stop). Attach the SOC console from another terminal:");
+              "Playing "
+                  + scenarios.size()
+                  + " attacks live at "
+                  + attackAt
+                  + " (a Saturday night), among the fleet's normal traffic …");
+          List<AgentAction> night = fleet.traffic(attackAt, attackAt.plus(Duration.ofMinutes(10)));
+          Map<String, Long> startedAt = new LinkedHashMap<>();
+          int next = 0;
+          for (Scenario scenario : scenarios) {
+            while (next < night.size()
+                && night.get(next).getOccurredAt().isBefore(scenario.start())) {
+              out.action(night.get(next++));
+            }
+            producer.flush();
+            Console.info("  ▶ " + scenario.name() + ": " + scenario.description());
+            startedAt.put(scenario.name(), System.nanoTime());
+            scenario.events().forEach(out::action);
+            producer.flush();
+            awaitDetected(scenario, received, Duration.ofSeconds(5));
+          }
+          while (next < night.size()) {
+            out.action(night.get(next++));
+          }
+          producer.flush();
+          awaitProcessed(metrics, out.sent);
+          watcher.awaitQuiet(Duration.ofSeconds(2));
+
+          List<Outcome> outcomes = outcomes(scenarios, startedAt, received);
+          Set<String> attackEvents = new HashSet<>();
+          scenarios.forEach(s -> attackEvents.addAll(s.eventIds()));
+          List<Alert> falseAlerts =
+              received.stream()
+                  .map(Received::alert)
+                  .filter(a -> !a.getUpdate())
+                  .filter(a -> !a.getAgentId().equals(FleetSimulator.SHADOW_AGENT))
+                  .filter(a -> a.getEventIds().stream().noneMatch(attackEvents::contains))
+                  .toList();
+          boolean shadowFound =
+              received.stream()
+                  .anyMatch(
+                      r ->
+                          r.alert().getAgentId().equals(FleetSimulator.SHADOW_AGENT)
+                              && r.alert().getRuleId().equals("UNREGISTERED_AGENT"));
+          boolean complete = report(metrics, out.sent, malformed);
+          printSummary(outcomes, falseAlerts, shadowFound, out.sent);
+          if (summaryJson != null) {
+            writeSummary(outcomes, falseAlerts, shadowFound, out.sent);
+          }
           Console.info(
-              "  bin/chaperone alerts tail --from-beginning --explain --bootstrap-servers "
-                  + kafka.bootstrapServers()
-                  + " --schema-registry-url "
-                  + schemaRegistry.url());
-          java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
-          Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "chaperone-demo-stop"));
-          stop.await();
+              String.format(
+                  Locale.ROOT, "Demo finished in %.1f s.", (System.nanoTime() - begun) / 1e9));
+          int code = complete && outcomes.stream().allMatch(Outcome::detected) ? 0 : 1;
+          if (keepRunning) {
+            Console.info("");
+            Console.info(
+                "Still running (Ctrl-C to stop). Attach the SOC console from another terminal:");
+            Console.info(
+                "  bin/chaperone alerts tail --from-beginning --explain --bootstrap-servers "
+                    + kafka.bootstrapServers()
+                    + " --schema-registry-url "
+                    + schemaRegistry.url());
+            java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
+            Runtime.getRuntime()
+                .addShutdownHook(new Thread(stop::countDown, "chaperone-demo-stop"));
+            stop.await();
+          }
+          return code;
         }
-        return code;
       }
     } finally {
       MockSchemaRegistry.dropScope(scope);
@@ -152,204 +252,267 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private int produce(String bootstrap, ChaperoneConfig config, SchemaRegistry registry) {
-    List<AgentAction> actions =
-        new SampleFleet(seed, agents, Instant.now().minus(Duration.ofDays(1))).actions(events);
-    var confluent = AvroSerde.forValues(AgentAction.class, registry).serializer();
-    var singleObject = AvroSerde.forValues(AgentAction.class, null).serializer();
-    List<MalformedRecords.Malformed> bad =
-        MalformedRecords.of(actions.get(0), config.actionsTopic(), registry, Instant.now());
-    // Every agent but the last is registered; the last one is a shadow agent nobody registered.
-    var registrations = AvroSerde.forValues(AgentRegistration.class, registry).serializer();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(bootstrap))) {
-      for (int a = 0; a < agents - 1; a++) {
-        AgentRegistration r = SampleFleet.registration(a, Instant.now().minus(Duration.ofDays(30)));
+  /** Produces the demo's records, half in Confluent framing, half as Avro single objects. */
+  private static final class Producing {
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final ChaperoneConfig config;
+    private final SchemaRegistry registry;
+    private final org.apache.kafka.common.serialization.Serializer<AgentAction> confluent;
+    private final org.apache.kafka.common.serialization.Serializer<AgentAction> singleObject;
+    private long sent;
+
+    Producing(
+        KafkaProducer<byte[], byte[]> producer, ChaperoneConfig config, SchemaRegistry registry) {
+      this.producer = producer;
+      this.config = config;
+      this.registry = registry;
+      this.confluent = AvroSerde.forValues(AgentAction.class, registry).serializer();
+      this.singleObject = AvroSerde.forValues(AgentAction.class, null).serializer();
+    }
+
+    void registrations(List<AgentRegistration> registrations) {
+      var serializer = AvroSerde.forValues(AgentRegistration.class, registry).serializer();
+      for (AgentRegistration r : registrations) {
         producer.send(
             new ProducerRecord<>(
                 config.registryTopic(),
                 r.getAgentId().getBytes(StandardCharsets.UTF_8),
-                registrations.serialize(config.registryTopic(), r)));
+                serializer.serialize(config.registryTopic(), r)));
       }
       producer.flush();
     }
-    // A few actions go wrong: a long-lived wildcard token, a broken delegation chain, a post
-    // outside the request the human made.
-    for (int i = 200; i < actions.size(); i += 400) {
-      AgentAction a = actions.get(i);
-      actions.set(
-          i,
-          AgentAction.newBuilder(a)
-              .setCredential(
-                  Credential.newBuilder(a.getCredential())
-                      .setScopes(List.of("write:*"))
-                      .setExpiresAt(null)
-                      .build())
-              .build());
+
+    void action(AgentAction action) {
+      byte[] value =
+          (sent % 2 == 0 ? confluent : singleObject).serialize(config.actionsTopic(), action);
+      // Every tenth record comes without a key, as some gateways send them: the app re-keys it.
+      byte[] key = sent % 10 == 9 ? null : action.getAgentId().getBytes(StandardCharsets.UTF_8);
+      producer.send(new ProducerRecord<>(config.actionsTopic(), key, value));
+      sent++;
     }
-    for (int i = 300; i < actions.size(); i += 400) {
-      AgentAction a = actions.get(i);
-      List<DelegationHop> chain = new ArrayList<>(a.getDelegation());
-      chain.set(1, DelegationHop.newBuilder(chain.get(1)).setDelegatedBy("mallory").build());
-      actions.set(i, AgentAction.newBuilder(a).setDelegation(chain).build());
-    }
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+
+    /** Sends {@code actions} with one malformed record after every 1,000; returns how many. */
+    int actionsWithMalformed(List<AgentAction> actions) {
+      List<MalformedRecords.Malformed> bad =
+          MalformedRecords.of(actions.get(0), config.actionsTopic(), registry, Instant.now());
+      int malformed = 0;
       for (int i = 0; i < actions.size(); i++) {
-        AgentAction action = actions.get(i);
-        byte[] value =
-            (i % 2 == 0 ? confluent : singleObject).serialize(config.actionsTopic(), action);
-        // Every tenth record comes without a key, as some gateways send them: the app re-keys it.
-        byte[] key = i % 10 == 9 ? null : action.getAgentId().getBytes(StandardCharsets.UTF_8);
-        producer.send(new ProducerRecord<>(config.actionsTopic(), key, value));
-        if (i % 100 == 50 && i / 100 < bad.size()) {
+        action(actions.get(i));
+        if (i % 1_000 == 500 && malformed < bad.size()) {
           producer.send(
               new ProducerRecord<>(
                   config.actionsTopic(),
                   "bad".getBytes(StandardCharsets.UTF_8),
-                  bad.get(i / 100).value()));
+                  bad.get(malformed++).value()));
+          sent++;
         }
       }
-      int sent = Math.min(bad.size(), (actions.size() + 49) / 100);
-      for (int i = sent; i < bad.size(); i++) {
+      while (malformed < bad.size()) {
         producer.send(
             new ProducerRecord<>(
-                config.actionsTopic(), "bad".getBytes(StandardCharsets.UTF_8), bad.get(i).value()));
+                config.actionsTopic(),
+                "bad".getBytes(StandardCharsets.UTF_8),
+                bad.get(malformed++).value()));
+        sent++;
       }
       producer.flush();
+      return malformed;
     }
-    return bad.size();
   }
 
-  private int report(
-      ChaperoneApp app,
-      ChaperoneMetrics metrics,
-      String bootstrap,
-      ChaperoneConfig config,
-      long total,
-      int malformed)
-      throws Exception {
+  /** Reads the alert topic as the SOC would (read committed) and prints each alert as it comes. */
+  private static final class AlertWatcher implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final org.apache.kafka.common.serialization.Deserializer<Alert> deserializer;
+    private final String topic;
+    private final List<Received> received;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile long lastReceived = System.nanoTime();
+
+    AlertWatcher(String bootstrap, ChaperoneConfig config, List<Received> received) {
+      Properties props = new Properties();
+      props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      props.put(ConsumerConfig.GROUP_ID_CONFIG, "chaperone-demo-console");
+      props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      this.consumer =
+          new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      this.deserializer =
+          AvroSerde.forValues(
+                  Alert.class,
+                  SchemaRegistries.forUrl(
+                      config.schemaRegistryUrl(), null, null, Duration.ofSeconds(5)))
+              .deserializer();
+      this.topic = config.alertsTopic();
+      this.received = received;
+      this.thread = new Thread(this::run, "chaperone-demo-alerts");
+      this.thread.setDaemon(true);
+    }
+
+    void start() {
+      thread.start();
+    }
+
+    private void run() {
+      consumer.subscribe(List.of(topic));
+      while (running) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+          Alert alert = deserializer.deserialize(record.topic(), record.value());
+          received.add(new Received(alert, System.nanoTime()));
+          lastReceived = System.nanoTime();
+          if (!alert.getUpdate()) {
+            // Updates of open alerts (2nd, 4th, 8th … occurrence) are counted, not printed.
+            Console.info("  " + AlertsTailCommand.line(alert, false));
+          }
+        }
+      }
+    }
+
+    void awaitQuiet(Duration quiet) throws InterruptedException {
+      while (System.nanoTime() - lastReceived < quiet.toNanos()) {
+        Thread.sleep(100);
+      }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running = false;
+      thread.join(5_000);
+      consumer.close(java.time.Duration.ofSeconds(5));
+    }
+  }
+
+  private static void awaitDetected(Scenario scenario, List<Received> received, Duration wait)
+      throws InterruptedException {
+    Set<String> ids = scenario.eventIds();
+    long deadline = System.nanoTime() + wait.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (received.stream()
+          .anyMatch(r -> r.alert().getEventIds().stream().anyMatch(ids::contains))) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private static List<Outcome> outcomes(
+      List<Scenario> scenarios, Map<String, Long> startedAt, List<Received> received) {
+    List<Outcome> outcomes = new ArrayList<>();
+    for (Scenario scenario : scenarios) {
+      Set<String> ids = scenario.eventIds();
+      List<Received> hits =
+          received.stream()
+              .filter(r -> r.alert().getEventIds().stream().anyMatch(ids::contains))
+              .toList();
+      Set<String> rules = new TreeSet<>();
+      hits.forEach(r -> rules.add(r.alert().getRuleId()));
+      long latency =
+          hits.stream()
+              .mapToLong(r -> (r.atNanos() - startedAt.get(scenario.name())) / 1_000_000)
+              .min()
+              .orElse(-1);
+      outcomes.add(
+          new Outcome(
+              scenario.name(),
+              scenario.description(),
+              !hits.isEmpty(),
+              List.copyOf(rules),
+              latency));
+    }
+    return outcomes;
+  }
+
+  private static void printSummary(
+      List<Outcome> outcomes, List<Alert> falseAlerts, boolean shadowFound, long events) {
+    Console.info("");
+    Console.info(
+        String.format(
+            Locale.ROOT, "%-30s %-9s %-9s %s", "SCENARIO", "DETECTED", "LATENCY", "RULES"));
+    for (Outcome o : outcomes) {
+      Console.info(
+          String.format(
+              Locale.ROOT,
+              "%-30s %-9s %-9s %s",
+              o.name(),
+              o.detected() ? "yes" : "NO",
+              o.detected() ? o.latencyMs() + " ms" : "-",
+              String.join(", ", o.rules())));
+    }
+    Console.info(
+        String.format(
+            Locale.ROOT,
+            "%-30s %-9s %-9s %s",
+            "shadow agent " + FleetSimulator.SHADOW_AGENT,
+            shadowFound ? "yes" : "NO",
+            "-",
+            shadowFound ? "UNREGISTERED_AGENT" : ""));
+    Map<String, Long> byRule = new TreeMap<>();
+    falseAlerts.forEach(a -> byRule.merge(a.getRuleId(), 1L, Long::sum));
+    Console.info("");
+    Console.info(
+        String.format(
+            Locale.ROOT,
+            "False alerts on the normal fleet: %d%s, over %,d records.",
+            falseAlerts.size(),
+            byRule.isEmpty() ? "" : " " + byRule,
+            events));
+  }
+
+  private void writeSummary(
+      List<Outcome> outcomes, List<Alert> falseAlerts, boolean shadowFound, long events)
+      throws IOException {
+    Map<String, Object> summary = new LinkedHashMap<>();
+    List<Map<String, Object>> list = new ArrayList<>();
+    for (Outcome o : outcomes) {
+      Map<String, Object> s = new LinkedHashMap<>();
+      s.put("name", o.name());
+      s.put("detected", o.detected());
+      s.put("rules", o.rules());
+      s.put("latencyMs", o.detected() ? o.latencyMs() : null);
+      list.add(s);
+    }
+    summary.put("scenarios", list);
+    summary.put("shadowAgentDetected", shadowFound);
+    summary.put("falseAlerts", falseAlerts.size());
+    summary.put("events", events);
+    Files.writeString(
+        summaryJson,
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .writerWithDefaultPrettyPrinter()
+            .writeValueAsString(summary));
+  }
+
+  private static boolean report(ChaperoneMetrics metrics, long sent, int malformed) {
     double accepted =
         metrics.count(ChaperoneMetrics.EVENTS, ChaperoneMetrics.TAG_OUTCOME, "accepted");
     double dead =
         metrics.count(ChaperoneMetrics.EVENTS, ChaperoneMetrics.TAG_OUTCOME, "dead-lettered");
+    boolean complete = (long) (accepted + dead) == sent && (long) dead == malformed;
     Console.info("");
     Console.info(
         String.format(
-            "Processed %d of %d records: %d accepted, %d dead-lettered.",
-            (long) (accepted + dead), total, (long) accepted, (long) dead));
-    Console.info("");
-    Console.info("Dead letters (" + config.deadLettersTopic() + "):");
-    for (DeadLetter letter : readDeadLetters(bootstrap, config, malformed)) {
-      Console.info(
-          String.format(
-              "  %s-%d@%-5d %s",
-              letter.getTopic(), letter.getPartition(), letter.getOffset(), letter.getReason()));
+            Locale.ROOT,
+            "Processed %,d of %,d records: %,d accepted, %d dead-lettered with their reasons. %s",
+            (long) (accepted + dead),
+            sent,
+            (long) accepted,
+            (long) dead,
+            complete
+                ? "Nothing lost, nothing duplicated."
+                : "MISMATCH: not every record was accounted for in time."));
+    return complete;
+  }
+
+  private void awaitProcessed(ChaperoneMetrics metrics, long expected) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (processed(metrics) < expected && System.nanoTime() < deadline) {
+      Thread.sleep(50);
     }
-    Console.info("");
-    List<Alert> alerts = readAll(bootstrap, config, config.alertsTopic(), Alert.class);
-    Map<String, Long> byRule = new TreeMap<>();
-    alerts.forEach(a -> byRule.merge(a.getRuleId(), 1L, Long::sum));
-    Console.info("Alerts (" + config.alertsTopic() + "): " + alerts.size() + " " + byRule);
-    alerts.stream()
-        .collect(
-            java.util.stream.Collectors.toMap(Alert::getRuleId, a -> a, (x, y) -> x, TreeMap::new))
-        .values()
-        .forEach(
-            a -> {
-              Console.info("  " + AlertsTailCommand.line(a, false));
-              Console.info("      " + abbreviate(a.getExplanation(), 110));
-            });
-    Console.info("");
-    Console.info("Observed fleet (first agents):");
-    ReadOnlyKeyValueStore<String, ObservedAgent> fleet =
-        app.streams()
-            .store(
-                StoreQueryParameters.fromNameAndType(
-                    ChaperoneTopology.OBSERVED_FLEET_STORE, QueryableStoreTypes.keyValueStore()));
-    Map<String, ObservedAgent> sorted = new TreeMap<>();
-    try (KeyValueIterator<String, ObservedAgent> all = fleet.all()) {
-      all.forEachRemaining(kv -> sorted.put(kv.key, kv.value));
-    }
-    sorted.entrySet().stream()
-        .limit(8)
-        .forEach(
-            e ->
-                Console.info(
-                    String.format(
-                        "  %-12s %5d actions  tools %s",
-                        e.getKey(), e.getValue().events(), e.getValue().tools())));
-    long observed = sorted.values().stream().mapToLong(ObservedAgent::events).sum();
-    Console.info(
-        String.format("  … %d agents, %d actions in the inventory.", sorted.size(), observed));
-    boolean complete = accepted == events && dead == malformed && observed == events;
-    Console.info("");
-    Console.info(
-        complete
-            ? "Every record is accounted for: nothing lost, nothing duplicated."
-            : "MISMATCH: not every record was accounted for in time.");
-    return complete ? 0 : 1;
   }
 
   private static String abbreviate(String text, int max) {
     return text.length() <= max ? text : text.substring(0, max - 1) + "…";
-  }
-
-  /** Every committed record of {@code topic}, read until it stays quiet for two seconds. */
-  private static <T extends org.apache.avro.specific.SpecificRecord> List<T> readAll(
-      String bootstrap, ChaperoneConfig config, String topic, Class<T> type) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, "chaperone-demo-" + topic);
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    var deserializer =
-        AvroSerde.forValues(
-                type,
-                SchemaRegistries.forUrl(
-                    config.schemaRegistryUrl(), null, null, Duration.ofSeconds(5)))
-            .deserializer();
-    List<T> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(topic));
-      long quietSince = System.nanoTime();
-      while (System.nanoTime() - quietSince < Duration.ofSeconds(2).toNanos()) {
-        var records = consumer.poll(Duration.ofMillis(200));
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-          out.add(deserializer.deserialize(record.topic(), record.value()));
-        }
-        if (!records.isEmpty()) {
-          quietSince = System.nanoTime();
-        }
-      }
-    }
-    return out;
-  }
-
-  private static List<DeadLetter> readDeadLetters(
-      String bootstrap, ChaperoneConfig config, int expected) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, "chaperone-demo-reader");
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    var deserializer =
-        AvroSerde.forValues(
-                DeadLetter.class,
-                SchemaRegistries.forUrl(
-                    config.schemaRegistryUrl(), null, null, Duration.ofSeconds(5)))
-            .deserializer();
-    List<DeadLetter> letters = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(config.deadLettersTopic()));
-      long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-      while (letters.size() < expected && System.nanoTime() < deadline) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          letters.add(deserializer.deserialize(record.topic(), record.value()));
-        }
-      }
-    }
-    return letters;
   }
 
   private static double processed(ChaperoneMetrics metrics) {
