@@ -47,6 +47,26 @@ class BaselineCacheTest {
   }
 
   @Test
+  void shouldWriteEveryChangedBaselineBackToItsStoreAtCommit() {
+    // Given a cache large enough never to evict
+    try (DetectionHarness harness =
+        new DetectionHarness(Map.of(ChaperoneConfig.BASELINE_CACHE_CAPACITY_CONFIG, 10_000))) {
+      // When three agents act
+      for (AgentAction action :
+          new SampleFleet(5, 3, Instant.parse("2026-10-01T00:00:00Z")).actions(300)) {
+        harness.send(action);
+      }
+
+      // Then the commit after each record wrote each agent's baseline head to the store
+      org.apache.kafka.streams.state.KeyValueStore<String, byte[]> heads =
+          harness.driver.getKeyValueStore(ChaperoneTopology.BASELINES_STORE);
+      List<String> agents = new java.util.ArrayList<>();
+      heads.all().forEachRemaining(kv -> agents.add(kv.key));
+      assertEquals(List.of("agent-0000", "agent-0001", "agent-0002"), agents);
+    }
+  }
+
+  @Test
   void shouldScoreTheSameWhenEveryBaselineIsReloadedFromTheStore() {
     List<AgentAction> actions =
         new java.util.ArrayList<>(

@@ -170,7 +170,22 @@ class DetectionScaleOutIT {
       for (ChaperoneApp app : apps) {
         assertEquals(KafkaStreams.State.RUNNING, app.streams().state());
       }
-      return readAlerts("alerts-" + run);
+      Map<String, Long> alerts = readAlerts("alerts-" + run);
+      // Every agent's baseline was written back to its (logged) store by the commits, not only
+      // kept in the in-memory cache.
+      java.util.Set<String> baselined = new java.util.TreeSet<>();
+      for (ChaperoneApp app : apps) {
+        app.streams()
+            .store(
+                org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(
+                    dev.chaperone.streams.ChaperoneTopology.BASELINES_STORE,
+                    org.apache.kafka.streams.state.QueryableStoreTypes
+                        .<String, byte[]>keyValueStore()))
+            .all()
+            .forEachRemaining(kv -> baselined.add(kv.key));
+      }
+      assertEquals(AGENTS, baselined.size(), run + ": baselines in the stores");
+      return alerts;
     } finally {
       for (ChaperoneApp app : apps) {
         app.close(Duration.ofSeconds(30));

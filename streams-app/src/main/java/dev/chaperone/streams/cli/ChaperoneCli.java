@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       DemoCommand.class,
       ReplayCommand.class,
+      BenchCommand.class,
       AlertsCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -11,6 +11,8 @@ import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.internals.CacheFlushListener;
+import org.apache.kafka.streams.state.internals.CachedStateStore;
 
 /**
  * Decoded baselines of one task, kept in memory in front of their RocksDB store so that a hot
@@ -18,16 +20,17 @@ import org.apache.kafka.streams.state.StoreBuilder;
  *
  * <p>Correctness under exactly-once: a baseline changed by an event is marked dirty and written
  * back to the backing store (logged: its changelog is in the task's transaction) when Kafka Streams
- * commits the task, which it does through {@link #commit(Map)} before the transaction commits. So
- * the changelog always holds the learning of exactly the events whose offsets are committed: a
- * crash loses only uncommitted work, which is re-processed from a restored baseline. An entry
- * evicted from the bounded cache while dirty is written back at once, inside the same transaction.
- * The cache is emptied on init and close, so a task that is restored or migrated never reads stale
+ * commits the task: it flushes every {@link CachedStateStore} then, before the transaction commits
+ * ({@link #flushCache()}; {@link #commit(Map)}, called only now and then, writes back too). So the
+ * changelog always holds the learning of exactly the events whose offsets are committed: a crash
+ * loses only uncommitted work, which is re-processed from a restored baseline. An entry evicted
+ * from the bounded cache while dirty is written back at once, inside the same transaction. The
+ * cache is emptied on init and close, so a task that is restored or migrated never reads stale
  * memory.
  *
  * <p>Not persistent and not logged itself: the backing store is.
  */
-public final class BaselineCacheStore implements StateStore {
+public final class BaselineCacheStore implements StateStore, CachedStateStore<String, Baseline> {
 
   private final String name;
   private final int capacity;
@@ -186,8 +189,41 @@ public final class BaselineCacheStore implements StateStore {
     open = true;
   }
 
+  /**
+   * Kafka Streams flushes every record cache when it commits a task (under exactly-once: before the
+   * transaction commits), but commits its stores only now and then. Being a cache, this store
+   * writes its dirty baselines back here, so the changelog holds the learning of exactly the
+   * committed events.
+   */
+  @Override
+  public void flushCache() {
+    if (writeBackAtCommit) {
+      writeBack();
+    }
+  }
+
+  @Override
+  public void clearCache() {
+    entries.clear();
+  }
+
+  @Override
+  public boolean setFlushListener(
+      CacheFlushListener<String, Baseline> listener, boolean sendOldValues) {
+    return false; // nothing downstream listens to baselines
+  }
+
   @Override
   public void commit(Map<TopicPartition, Long> changelogOffsets) {
+    System.err.println(
+        "DEBUG commit "
+            + name
+            + " "
+            + entries.size()
+            + " backing="
+            + (backing != null)
+            + " wb="
+            + writeBackAtCommit);
     if (writeBackAtCommit) {
       writeBack();
     }

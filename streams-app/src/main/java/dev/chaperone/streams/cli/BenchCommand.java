@@ -1,0 +1,554 @@
+package dev.chaperone.streams.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chaperone.schema.AgentAction;
+import dev.chaperone.schema.AgentRegistration;
+import dev.chaperone.streams.ChaperoneApp;
+import dev.chaperone.streams.ChaperoneTopology;
+import dev.chaperone.streams.config.ChaperoneConfig;
+import dev.chaperone.streams.embedded.EmbeddedKafka;
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.registry.MockSchemaRegistry;
+import dev.chaperone.streams.registry.SchemaRegistry;
+import dev.chaperone.streams.serde.AvroSerde;
+import dev.chaperone.streams.sim.FleetSimulator;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code chaperone bench}: the detector on the embedded broker against a pass-through topology
+ * (decode, re-encode, produce) on the same broker, records and serdes, both exactly-once.
+ *
+ * <p>Phases: the fleet's history is processed to build every agent's 30-day baseline (not timed);
+ * with the detector paused, {@code --events} further events are produced as fast as the broker
+ * takes them; the detector resumes and the time to score the backlog gives its sustained
+ * throughput; the pass-through then reads the same topic from the start. Latency: events offered at
+ * {@code --rate} for {@code --latency-seconds}, timed from the send to the moment the event's score
+ * (detector) or copy (pass-through) is readable by a read-committed consumer, one topology at a
+ * time.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description =
+        "Measure the detector's throughput and end-to-end latency on the embedded broker, beside a pass-through topology.")
+final class BenchCommand implements Callable<Integer> {
+
+  @Option(
+      names = "--agents",
+      defaultValue = "200",
+      description = "Agents in the fleet (default ${DEFAULT-VALUE}).")
+  int agents;
+
+  @Option(
+      names = "--events",
+      defaultValue = "100000",
+      description = "Events of the throughput phase (default ${DEFAULT-VALUE}).")
+  int events;
+
+  @Option(
+      names = "--rate",
+      defaultValue = "5000",
+      description = "Offered rate of the latency phase, events/s (default ${DEFAULT-VALUE}).")
+  int rate;
+
+  @Option(
+      names = "--latency-seconds",
+      defaultValue = "10",
+      description = "Length of each latency phase (default ${DEFAULT-VALUE}).")
+  int latencySeconds;
+
+  @Option(
+      names = "--partitions",
+      defaultValue = "3",
+      description = "Partitions of the topics (default ${DEFAULT-VALUE}).")
+  int partitions;
+
+  @Option(names = "--seed", defaultValue = "7", description = "Seed of the simulated fleet.")
+  long seed;
+
+  @Option(names = "--json", description = "Print one JSON object instead of the table.")
+  boolean json;
+
+  private static final String PASSTHROUGH_OUT = "bench.passthrough";
+
+  @Override
+  public Integer call() throws Exception {
+    Path stateDir = Files.createTempDirectory("chaperone-bench-state-");
+    String scope = "bench-" + ProcessHandle.current().pid();
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      SchemaRegistry registry = MockSchemaRegistry.forScope(scope);
+      Map<String, Object> settings = new HashMap<>();
+      settings.put(ChaperoneConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+      settings.put(ChaperoneConfig.APPLICATION_ID_CONFIG, "chaperone-bench");
+      settings.put(ChaperoneConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + scope);
+      settings.put(ChaperoneConfig.TOPICS_PARTITIONS_CONFIG, partitions);
+      settings.put(ChaperoneConfig.SCORES_ENABLED_CONFIG, true);
+      settings.put(ChaperoneConfig.RENDER_OCSF_CONFIG, false);
+      settings.put(ChaperoneConfig.RENDER_ECS_CONFIG, false);
+      settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("detector").toString());
+      ChaperoneConfig config = new ChaperoneConfig(settings);
+
+      // The traffic: the last events + rate × seconds are the measured pool, the 30 days before
+      // them the history.
+      FleetSimulator fleet = new FleetSimulator(seed, agents);
+      Instant end = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.HOURS);
+      int latencyEvents = rate * latencySeconds;
+      int pool = events + 2 * latencyEvents;
+      List<AgentAction> all = poolAndHistory(fleet, end, pool);
+      List<AgentAction> history = all.subList(0, all.size() - pool);
+      List<AgentAction> measured = all.subList(all.size() - pool, all.size());
+      progress(
+          String.format(
+              Locale.ROOT,
+              "Fleet of %d agents: %,d events of history, %,d to measure.",
+              agents,
+              history.size(),
+              pool));
+
+      ChaperoneMetrics metrics = ChaperoneMetrics.inMemory();
+      try (ChaperoneApp detector = new ChaperoneApp(config, metrics);
+          KafkaProducer<byte[], byte[]> producer =
+              new KafkaProducer<>(producerProps(kafka.bootstrapServers()))) {
+        var serializer = AvroSerde.forValues(AgentAction.class, registry).serializer();
+        Function<AgentAction, ProducerRecord<byte[], byte[]>> record =
+            a ->
+                new ProducerRecord<>(
+                    config.actionsTopic(),
+                    a.getAgentId().getBytes(StandardCharsets.UTF_8),
+                    serializer.serialize(config.actionsTopic(), a));
+        detector.start();
+        awaitRunning(detector.streams());
+        register(producer, config, registry, fleet);
+
+        long warmStart = System.nanoTime();
+        history.forEach(a -> producer.send(record.apply(a)));
+        producer.flush();
+        awaitCount(() -> (long) metrics.total(ChaperoneMetrics.EVENTS), history.size());
+        double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
+        progress(
+            String.format(
+                Locale.ROOT,
+                "History scored: %,d events in %.1f s (%,.0f events/s, produce included).",
+                history.size(),
+                warmSeconds,
+                history.size() / warmSeconds));
+
+        // Throughput: a backlog of `events`, scored from a paused start.
+        detector.streams().pause();
+        long produceStart = System.nanoTime();
+        measured.subList(0, events).forEach(a -> producer.send(record.apply(a)));
+        producer.flush();
+        double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
+        long before = (long) metrics.total(ChaperoneMetrics.EVENTS);
+        long scoreStart = System.nanoTime();
+        detector.streams().resume();
+        awaitCount(() -> (long) metrics.total(ChaperoneMetrics.EVENTS), before + events);
+        double detectorSeconds = (System.nanoTime() - scoreStart) / 1e9;
+        double detectorEps = events / detectorSeconds;
+        progress(
+            String.format(
+                Locale.ROOT,
+                "Detector: %,d events in %.1f s = %,.0f events/s (produced at %,.0f events/s).",
+                events,
+                detectorSeconds,
+                detectorEps,
+                events / produceSeconds));
+
+        // The same backlog, and the history before it, through the pass-through.
+        detector.streams().pause();
+        long passthroughRecords = history.size() + (long) events;
+        AtomicLong passed = new AtomicLong();
+        try (KafkaStreams passthrough =
+            passthrough(kafka.bootstrapServers(), config, registry, stateDir, passed)) {
+          long passStart = System.nanoTime();
+          passthrough.start();
+          awaitCount(passed::get, passthroughRecords);
+          double passSeconds = (System.nanoTime() - passStart) / 1e9;
+          double passthroughEps = passthroughRecords / passSeconds;
+          progress(
+              String.format(
+                  Locale.ROOT,
+                  "Pass-through: %,d records in %.1f s = %,.0f records/s (start-up included).",
+                  passthroughRecords,
+                  passSeconds,
+                  passthroughEps));
+
+          // Latency, one topology at a time.
+          passthrough.pause();
+          detector.streams().resume();
+          awaitCount(() -> (long) metrics.total(ChaperoneMetrics.EVENTS), before + events);
+          List<AgentAction> detectorSlice = measured.subList(events, events + latencyEvents);
+          double[] detectorLatency =
+              latency(
+                  kafka.bootstrapServers(),
+                  producer,
+                  record,
+                  detectorSlice,
+                  config.scoresTopic(),
+                  BenchCommand::scoredEventId);
+          detector.streams().pause();
+          passthrough.resume();
+          List<AgentAction> passSlice =
+              measured.subList(events + latencyEvents, events + 2 * latencyEvents);
+          var actionDeserializer = AvroSerde.forValues(AgentAction.class, registry).deserializer();
+          double[] passLatency =
+              latency(
+                  kafka.bootstrapServers(),
+                  producer,
+                  record,
+                  passSlice,
+                  PASSTHROUGH_OUT,
+                  value -> actionDeserializer.deserialize(PASSTHROUGH_OUT, value).getEventId());
+          detector.streams().resume();
+
+          long[] state = stateBytes(detector.streams());
+          long stateBytes = state[0];
+          progress(
+              String.format(
+                  Locale.ROOT,
+                  "State: %,d baseline heads and closed days, %,d bytes.",
+                  state[1],
+                  state[0]));
+          System.gc();
+          long heap = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+          Map<String, Object> result = new LinkedHashMap<>();
+          result.put("detector_eps", Math.round(detectorEps));
+          result.put("passthrough_eps", Math.round(passthroughEps));
+          result.put("ratio", round(detectorEps / passthroughEps, 3));
+          result.put("p50_ms", round(detectorLatency[0], 1));
+          result.put("p95_ms", round(detectorLatency[1], 1));
+          result.put("p99_ms", round(detectorLatency[2], 1));
+          result.put("passthrough_p50_ms", round(passLatency[0], 1));
+          result.put("passthrough_p95_ms", round(passLatency[1], 1));
+          result.put("passthrough_p99_ms", round(passLatency[2], 1));
+          result.put("offered_rate", rate);
+          result.put("agents", agents);
+          result.put("events", events);
+          result.put("state_bytes_per_agent", stateBytes / agents);
+          result.put("heap_used_mb", heap / (1024 * 1024));
+          print(result);
+        }
+      }
+    } finally {
+      MockSchemaRegistry.dropScope(scope);
+      deleteTree(stateDir);
+    }
+    return 0;
+  }
+
+  /** Traffic until {@code end}: at least {@code pool} events plus the 30 days before them. */
+  private static List<AgentAction> poolAndHistory(FleetSimulator fleet, Instant end, int pool) {
+    int days = 1;
+    List<AgentAction> tail = fleet.traffic(end.minus(Duration.ofDays(days)), end);
+    while (tail.size() < pool) {
+      days = Math.max(days + 1, (int) Math.ceil(days * (double) pool / Math.max(1, tail.size())));
+      tail = fleet.traffic(end.minus(Duration.ofDays(days)), end);
+    }
+    Instant poolStart = tail.get(tail.size() - pool).getOccurredAt();
+    List<AgentAction> out =
+        new ArrayList<>(fleet.traffic(poolStart.minus(Duration.ofDays(30)), poolStart));
+    out.addAll(tail.subList(tail.size() - pool, tail.size()));
+    return out;
+  }
+
+  private static void register(
+      KafkaProducer<byte[], byte[]> producer,
+      ChaperoneConfig config,
+      SchemaRegistry registry,
+      FleetSimulator fleet) {
+    var serializer = AvroSerde.forValues(AgentRegistration.class, registry).serializer();
+    for (AgentRegistration r : fleet.registrations(Instant.now().minus(Duration.ofDays(400)))) {
+      producer.send(
+          new ProducerRecord<>(
+              config.registryTopic(),
+              r.getAgentId().getBytes(StandardCharsets.UTF_8),
+              serializer.serialize(config.registryTopic(), r)));
+    }
+    producer.flush();
+  }
+
+  /** Decode and re-encode every action, exactly-once, as the detector's yardstick. */
+  private static KafkaStreams passthrough(
+      String bootstrap,
+      ChaperoneConfig config,
+      SchemaRegistry registry,
+      Path stateDir,
+      AtomicLong passed) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin
+          .createTopics(List.of(new NewTopic(PASSTHROUGH_OUT, config.topicPartitions(), (short) 1)))
+          .all()
+          .get();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot create " + PASSTHROUGH_OUT, e);
+    }
+    var serde = AvroSerde.forValues(AgentAction.class, registry);
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.stream(config.actionsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+        .mapValues(
+            value -> {
+              AgentAction action = serde.deserializer().deserialize(config.actionsTopic(), value);
+              passed.incrementAndGet();
+              return serde.serializer().serialize(PASSTHROUGH_OUT, action);
+            })
+        .to(PASSTHROUGH_OUT, Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "chaperone-bench-passthrough");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("passthrough").toString());
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    return new KafkaStreams(builder.build(), props);
+  }
+
+  /**
+   * Offers {@code slice} at the configured rate and returns p50, p95, p99 in ms from each send to
+   * the moment its output is readable (read committed) on {@code outputTopic}.
+   */
+  private double[] latency(
+      String bootstrap,
+      KafkaProducer<byte[], byte[]> producer,
+      Function<AgentAction, ProducerRecord<byte[], byte[]>> record,
+      List<AgentAction> slice,
+      String outputTopic,
+      Function<byte[], String> eventIdOf)
+      throws InterruptedException {
+    Map<String, Long> sentAt = new ConcurrentHashMap<>();
+    double[] latencies = new double[slice.size()];
+    AtomicLong seen = new AtomicLong();
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "chaperone-bench-" + outputTopic);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    Thread reader;
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(outputTopic));
+      while (consumer.assignment().isEmpty()) {
+        consumer.poll(Duration.ofMillis(100));
+      }
+      consumer.seekToEnd(consumer.assignment());
+      consumer.assignment().forEach(consumer::position);
+      reader =
+          new Thread(
+              () -> {
+                long deadline =
+                    System.nanoTime() + Duration.ofSeconds(latencySeconds + 60L).toNanos();
+                while (seen.get() < slice.size() && System.nanoTime() < deadline) {
+                  for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(20))) {
+                    long now = System.nanoTime();
+                    Long sent = sentAt.remove(eventIdOf.apply(r.value()));
+                    if (sent != null) {
+                      latencies[(int) seen.getAndIncrement()] = (now - sent) / 1e6;
+                    }
+                  }
+                }
+              },
+              "chaperone-bench-reader");
+      reader.start();
+      long start = System.nanoTime();
+      long intervalNanos = 1_000_000_000L / rate;
+      for (int i = 0; i < slice.size(); i++) {
+        long due = start + i * intervalNanos;
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+        }
+        AgentAction action = slice.get(i);
+        sentAt.put(action.getEventId(), System.nanoTime());
+        producer.send(record.apply(action));
+      }
+      producer.flush();
+      reader.join();
+    }
+    int n = (int) seen.get();
+    if (n < slice.size()) {
+      progress(
+          String.format(
+              Locale.ROOT,
+              "  only %,d of %,d outputs arrived on %s",
+              n,
+              slice.size(),
+              outputTopic));
+    }
+    double[] sorted = Arrays.copyOf(latencies, n);
+    Arrays.sort(sorted);
+    return new double[] {
+      percentile(sorted, 0.50), percentile(sorted, 0.95), percentile(sorted, 0.99)
+    };
+  }
+
+  private static String scoredEventId(byte[] value) {
+    try {
+      return JSON.readTree(value).path("eventId").asText();
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Bytes and entries of every baseline head and closed day in the detector's stores. */
+  private static long[] stateBytes(KafkaStreams streams) {
+    long bytes = 0;
+    long entries = 0;
+    for (String store :
+        List.of(ChaperoneTopology.BASELINES_STORE, ChaperoneTopology.BASELINE_DAYS_STORE)) {
+      ReadOnlyKeyValueStore<String, byte[]> kv =
+          streams.store(
+              StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.keyValueStore()));
+      try (KeyValueIterator<String, byte[]> all = kv.all()) {
+        while (all.hasNext()) {
+          var entry = all.next();
+          bytes += entry.key.length() + entry.value.length;
+          entries++;
+        }
+      }
+    }
+    return new long[] {bytes, entries};
+  }
+
+  private static double percentile(double[] sorted, double q) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+  }
+
+  private static double round(double value, int digits) {
+    double scale = Math.pow(10, digits);
+    return Math.round(value * scale) / scale;
+  }
+
+  private void print(Map<String, Object> result) throws IOException {
+    if (json) {
+      Console.info(JSON.writeValueAsString(result));
+      return;
+    }
+    Console.info("");
+    Console.info(String.format(Locale.ROOT, "%-28s %15s %15s", "", "detector", "pass-through"));
+    Console.info(
+        String.format(
+            Locale.ROOT,
+            "%-28s %15s %15s",
+            "throughput (events/s)",
+            result.get("detector_eps"),
+            result.get("passthrough_eps")));
+    for (String p : List.of("p50", "p95", "p99")) {
+      Console.info(
+          String.format(
+              Locale.ROOT,
+              "%-28s %15s %15s",
+              p + " latency (ms) at " + rate + "/s",
+              result.get(p + "_ms"),
+              result.get("passthrough_" + p + "_ms")));
+    }
+    Console.info("");
+    Console.info(
+        String.format(
+            Locale.ROOT,
+            "ratio %.3f; %s agents; state %s bytes per agent; heap used %s MiB",
+            (double) result.get("ratio"),
+            result.get("agents"),
+            result.get("state_bytes_per_agent"),
+            result.get("heap_used_mb")));
+  }
+
+  private void progress(String line) {
+    if (json) {
+      Console.error(line);
+    } else {
+      Console.info(line);
+    }
+  }
+
+  private static void awaitCount(java.util.function.LongSupplier count, long target)
+      throws InterruptedException {
+    long last = -1;
+    long stalledSince = System.nanoTime();
+    while (count.getAsLong() < target) {
+      long now = count.getAsLong();
+      if (now != last) {
+        last = now;
+        stalledSince = System.nanoTime();
+      } else if (System.nanoTime() - stalledSince > Duration.ofSeconds(60).toNanos()) {
+        throw new IllegalStateException(
+            "no progress for 60 s: " + now + " of " + target + " processed");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private static void awaitRunning(KafkaStreams streams) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (streams.state() != KafkaStreams.State.RUNNING) {
+      if (System.nanoTime() > deadline || streams.state() == KafkaStreams.State.ERROR) {
+        throw new IllegalStateException("Kafka Streams did not reach RUNNING: " + streams.state());
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static Properties producerProps(String bootstrap) {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    return props;
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (var paths = Files.walk(root)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
