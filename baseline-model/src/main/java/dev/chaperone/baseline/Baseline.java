@@ -1206,6 +1206,44 @@ public final class Baseline {
     return all.subList(0, Math.min(n, all.size()));
   }
 
+  /**
+   * What this baseline has learned, for operators: the {@code n} most frequent action types, tools,
+   * (tool, resource family) pairs and (channel, content class) pairs, the hour-of-week profile, and
+   * how much history each signal's calibration holds.
+   */
+  public Profile profile(int n) {
+    Map<String, Double> calibrationSamples = new java.util.LinkedHashMap<>();
+    for (Signal s : Signal.values()) {
+      if (s != Signal.RATE && s != Signal.DRIFT) {
+        calibrationSamples.put(s.name(), calibration[s.ordinal()].weight());
+      }
+    }
+    return new Profile(
+        events,
+        activeDays(),
+        isWarm(),
+        top(Feature.ACTION_TYPE, n, null),
+        top(Feature.TOOL, n, null),
+        top(Feature.PAIR_GENERAL, n, null),
+        top(Feature.CONTENT, n, null),
+        hourOfWeek.clone(),
+        calibrationSamples);
+  }
+
+  /**
+   * A learned profile: see {@link #profile(int)}. {@code hourOfWeek[0]} is Monday 00:00-01:00 UTC.
+   */
+  public record Profile(
+      long events,
+      int activeDays,
+      boolean warm,
+      List<Map.Entry<String, Long>> actionTypes,
+      List<Map.Entry<String, Long>> tools,
+      List<Map.Entry<String, Long>> resources,
+      List<Map.Entry<String, Long>> outputs,
+      long[] hourOfWeek,
+      Map<String, Double> calibrationSamples) {}
+
   /** The busiest hour of the week (0 = Monday 00:00 UTC). */
   int busiestHourOfWeek() {
     int best = 0;

@@ -23,7 +23,11 @@ public final class ChaperoneApp implements AutoCloseable {
 
   private final ChaperoneConfig config;
   private final ChaperoneMetrics metrics;
+  private final ChaperoneTopology.Rejections rejections = new ChaperoneTopology.Rejections();
+  private final java.util.concurrent.atomic.AtomicInteger restoring =
+      new java.util.concurrent.atomic.AtomicInteger();
   private KafkaStreams streams;
+  private io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics streamsMetrics;
 
   public ChaperoneApp(ChaperoneConfig config, ChaperoneMetrics metrics) {
     this.config = config;
@@ -43,9 +47,12 @@ public final class ChaperoneApp implements AutoCloseable {
         TopicProvisioner.ensureTopics(admin, config);
       }
     }
-    Topology topology = ChaperoneTopology.build(config, metrics);
+    Topology topology = ChaperoneTopology.build(config, metrics, rejections);
     streams = new KafkaStreams(topology, props);
     streams.setStateListener((now, before) -> LOG.info("streams state {} -> {}", before, now));
+    streams.setGlobalStateRestoreListener(new RestoreTracker());
+    streamsMetrics = new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams);
+    streamsMetrics.bindTo(metrics.registry());
     streams.start();
     LOG.info("Chaperone {} started against {}", config.applicationId(), config.bootstrapServers());
   }
@@ -77,11 +84,63 @@ public final class ChaperoneApp implements AutoCloseable {
     return metrics;
   }
 
-  /** Stops processing, committing what was processed, waiting at most {@code timeout}. */
+  public ChaperoneConfig config() {
+    return config;
+  }
+
+  /** The registry and config records this instance rejected, newest first. */
+  public ChaperoneTopology.Rejections rejections() {
+    return rejections;
+  }
+
+  /** Ready: RUNNING, with no state store being restored from its changelog. */
+  public synchronized boolean isReady() {
+    return streams != null && streams.state() == KafkaStreams.State.RUNNING && restoring.get() == 0;
+  }
+
+  /** Counts the state stores being restored, for readiness. */
+  private final class RestoreTracker
+      implements org.apache.kafka.streams.processor.StateRestoreListener {
+    @Override
+    public void onRestoreStart(
+        org.apache.kafka.common.TopicPartition partition, String store, long start, long end) {
+      restoring.incrementAndGet();
+    }
+
+    @Override
+    public void onBatchRestored(
+        org.apache.kafka.common.TopicPartition partition, String store, long end, long restored) {}
+
+    @Override
+    public void onRestoreEnd(
+        org.apache.kafka.common.TopicPartition partition, String store, long restored) {
+      restoring.decrementAndGet();
+    }
+
+    @Override
+    public void onRestoreSuspended(
+        org.apache.kafka.common.TopicPartition partition, String store, long restored) {
+      restoring.decrementAndGet();
+    }
+  }
+
+  /**
+   * Stops processing, committing what was processed and leaving the group, waiting at most {@code
+   * timeout}.
+   */
   public synchronized void close(Duration timeout) {
     if (streams != null) {
-      streams.close(timeout);
+      // Leave the group: the others take this instance's agents over at once, not after the
+      // session times out.
+      streams.close(
+          org.apache.kafka.streams.CloseOptions.groupMembershipOperation(
+                  org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+              .withTimeout(timeout));
       streams = null;
+    }
+    if (streamsMetrics != null) {
+      streamsMetrics.close();
+      streamsMetrics = null;
     }
   }
 

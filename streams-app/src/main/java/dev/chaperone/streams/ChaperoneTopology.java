@@ -206,7 +206,12 @@ public final class ChaperoneTopology {
     builder.addStateStore(
         logged(
             Stores.keyValueStoreBuilder(
-                keyValue(OBSERVED_FLEET_STORE, storage), Serdes.String(), new ObservedAgentSerde()),
+                    keyValue(OBSERVED_FLEET_STORE, storage),
+                    Serdes.String(),
+                    new ObservedAgentSerde())
+                // updated by every event: the record cache folds an agent's updates into one
+                // write (and one changelog record) per commit
+                .withCachingEnabled(),
             storage));
     KStream<byte[], AgentAction> observed =
         byAgent.processValues(

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       BenchCommand.class,
       AlertsCommand.class,
+      ConfigCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ChaperoneCli implements Runnable {

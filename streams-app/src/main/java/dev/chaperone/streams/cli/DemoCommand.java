@@ -6,6 +6,7 @@ import dev.chaperone.schema.Alert;
 import dev.chaperone.streams.ChaperoneApp;
 import dev.chaperone.streams.config.ChaperoneConfig;
 import dev.chaperone.streams.embedded.EmbeddedKafka;
+import dev.chaperone.streams.http.OpsServer;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.registry.MockSchemaRegistry;
 import dev.chaperone.streams.registry.SchemaRegistries;
@@ -230,9 +231,15 @@ final class DemoCommand implements Callable<Integer> {
                   Locale.ROOT, "Demo finished in %.1f s.", (System.nanoTime() - begun) / 1e9));
           int code = complete && outcomes.stream().allMatch(Outcome::detected) ? 0 : 1;
           if (keepRunning) {
+            OpsServer ops = startOps(app);
             Console.info("");
             Console.info(
-                "Still running (Ctrl-C to stop). Attach the SOC console from another terminal:");
+                "Still running (Ctrl-C to stop). HTTP interface: "
+                    + ops.url()
+                    + "/agents, /agents/"
+                    + fleet.first(FleetSimulator.Role.SUPPORT).agentId()
+                    + "/baseline, /config, /metrics, /healthz, /readyz");
+            Console.info("Attach the SOC console from another terminal:");
             Console.info(
                 "  bin/chaperone alerts tail --from-beginning --explain --bootstrap-servers "
                     + kafka.bootstrapServers()
@@ -249,6 +256,17 @@ final class DemoCommand implements Callable<Integer> {
     } finally {
       MockSchemaRegistry.dropScope(scope);
       deleteTree(stateDir);
+    }
+  }
+
+  /** The HTTP interface on the configured port, or on any free one when that is taken. */
+  private static OpsServer startOps(ChaperoneApp app) throws IOException {
+    try {
+      return OpsServer.start(app);
+    } catch (java.net.BindException taken) {
+      Map<String, Object> settings = new HashMap<>(app.config().originals());
+      settings.put(ChaperoneConfig.HTTP_PORT_CONFIG, 0);
+      return OpsServer.start(app, new ChaperoneConfig(settings));
     }
   }
 

@@ -2,6 +2,7 @@ package dev.chaperone.streams.cli;
 
 import dev.chaperone.streams.ChaperoneApp;
 import dev.chaperone.streams.config.ChaperoneConfig;
+import dev.chaperone.streams.http.OpsServer;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -25,21 +26,33 @@ final class RunCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
 
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() throws InterruptedException, java.io.IOException {
     ChaperoneConfig config = new ChaperoneConfig(cluster.settings());
     ChaperoneApp app =
         new ChaperoneApp(
             config, new ChaperoneMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
     CountDownLatch stopped = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicReference<OpsServer> ops =
+        new java.util.concurrent.atomic.AtomicReference<>();
     Thread hook =
         new Thread(
             () -> {
+              if (ops.get() != null) {
+                ops.get().close();
+              }
               app.close(Duration.ofSeconds(30));
               stopped.countDown();
             },
             "chaperone-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     app.start();
+    if (config.httpEnabled()) {
+      ops.set(OpsServer.start(app));
+      Console.info(
+          "HTTP interface on "
+              + ops.get().url()
+              + " (/healthz /readyz /metrics /agents /agents/{id} /agents/{id}/baseline /config)");
+    }
     Console.info(
         "Chaperone is running against "
             + config.bootstrapServers()
@@ -56,6 +69,9 @@ final class RunCommand implements Callable<Integer> {
       if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.NOT_RUNNING) {
         Console.error("Kafka Streams stopped in state " + state + "; see the log above.");
         Runtime.getRuntime().removeShutdownHook(hook);
+        if (ops.get() != null) {
+          ops.get().close();
+        }
         app.close(Duration.ofSeconds(10));
         return 1;
       }

@@ -73,6 +73,11 @@ public final class ChaperoneConfig extends AbstractConfig {
       "Also write every event's scores (event and session σ, warm-up, top signals) as JSON to the scores topic: for backtesting.";
   public static final String SCORES_TOPIC_CONFIG = "chaperone.topic.scores";
 
+  public static final String HTTP_ENABLED_CONFIG = "chaperone.http.enabled";
+  public static final String HTTP_HOST_CONFIG = "chaperone.http.host";
+  public static final String HTTP_PORT_CONFIG = "chaperone.http.port";
+  public static final String HTTP_TOKEN_CONFIG = "chaperone.http.token";
+
   public static final String TOPICS_CREATE_CONFIG = "chaperone.topics.create";
   private static final String TOPICS_CREATE_DOC =
       "Create missing topics at start-up (existing ones are left alone).";
@@ -201,6 +206,34 @@ public final class ChaperoneConfig extends AbstractConfig {
               new ConfigDef.NonEmptyString(),
               Importance.LOW,
               "Topic of per-event scores.")
+          .define(
+              HTTP_ENABLED_CONFIG,
+              Type.BOOLEAN,
+              true,
+              Importance.MEDIUM,
+              "Serve the operations HTTP interface (/healthz, /readyz, /metrics, /agents, /config).")
+          .define(
+              HTTP_HOST_CONFIG,
+              Type.STRING,
+              "127.0.0.1",
+              new ConfigDef.NonEmptyString(),
+              Importance.MEDIUM,
+              "Address the HTTP interface binds to; loopback unless opened deliberately. With several"
+                  + " instances, set application.server to the host:port the others reach it at.")
+          .define(
+              HTTP_PORT_CONFIG,
+              Type.INT,
+              8080,
+              ConfigDef.Range.between(0, 65535),
+              Importance.MEDIUM,
+              "Port of the HTTP interface (0: any free port).")
+          .define(
+              HTTP_TOKEN_CONFIG,
+              Type.PASSWORD,
+              null,
+              Importance.MEDIUM,
+              "Bearer token the HTTP interface requires on every request but the probes"
+                  + " (/healthz, /readyz); none by default.")
           .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, TOPICS_CREATE_DOC)
           .define(
               TOPICS_PARTITIONS_CONFIG,
@@ -320,6 +353,24 @@ public final class ChaperoneConfig extends AbstractConfig {
 
   public String scoresTopic() {
     return getString(SCORES_TOPIC_CONFIG);
+  }
+
+  public boolean httpEnabled() {
+    return getBoolean(HTTP_ENABLED_CONFIG);
+  }
+
+  public String httpHost() {
+    return getString(HTTP_HOST_CONFIG);
+  }
+
+  public int httpPort() {
+    return getInt(HTTP_PORT_CONFIG);
+  }
+
+  /** The bearer token of the HTTP interface, or null. */
+  public String httpToken() {
+    Password token = getPassword(HTTP_TOKEN_CONFIG);
+    return token == null || token.value().isEmpty() ? null : token.value();
   }
 
   public boolean createTopics() {
