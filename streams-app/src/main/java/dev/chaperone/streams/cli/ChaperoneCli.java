@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       ReplayCommand.class,
       BenchCommand.class,
+      SimulateCommand.class,
       AlertsCommand.class,
       ConfigCommand.class,
       CommandLine.HelpCommand.class

@@ -1,0 +1,227 @@
+package dev.chaperone.streams.cli;
+
+import dev.chaperone.schema.AgentAction;
+import dev.chaperone.schema.AgentRegistration;
+import dev.chaperone.streams.config.ChaperoneConfig;
+import dev.chaperone.streams.registry.SchemaRegistries;
+import dev.chaperone.streams.registry.SchemaRegistry;
+import dev.chaperone.streams.serde.AvroSerde;
+import dev.chaperone.streams.sim.AttackScenarios;
+import dev.chaperone.streams.sim.AttackScenarios.Scenario;
+import dev.chaperone.streams.sim.FleetSimulator;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code chaperone simulate}: the demo's fleet producing to a real cluster, for trying Chaperone on
+ * staging: registrations, then {@code --days-of-history} days of history as fast as the cluster
+ * takes them, then live traffic at {@code --rate} events/s with the chosen attacks played among it,
+ * until {@code --duration} is over.
+ */
+@Command(
+    name = "simulate",
+    mixinStandardHelpOptions = true,
+    description =
+        "Produce a simulated fleet (registrations, history, live traffic, attacks) to a Kafka cluster.")
+final class SimulateCommand implements Callable<Integer> {
+
+  @Mixin ClusterOptions cluster;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--agents",
+      defaultValue = "50",
+      description = "Registered agents (default ${DEFAULT-VALUE}).")
+  int agents;
+
+  @Option(
+      names = "--rate",
+      defaultValue = "50",
+      description = "Live events per second (default ${DEFAULT-VALUE}).")
+  int rate;
+
+  @Option(
+      names = "--days-of-history",
+      defaultValue = "30",
+      description = "Days of history produced first (default ${DEFAULT-VALUE}; 0 for none).")
+  int days;
+
+  @Option(
+      names = "--scenarios",
+      split = ",",
+      description =
+          "Attacks to play live, comma-separated (default: all): ${COMPLETION-CANDIDATES}",
+      completionCandidates = ScenarioNames.class)
+  List<String> scenarios;
+
+  @Option(
+      names = "--duration",
+      defaultValue = "PT5M",
+      description = "How long to produce live traffic (default ${DEFAULT-VALUE}).")
+  Duration duration;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Seed of the simulation.")
+  long seed;
+
+  /** The scenario names, for the help text. */
+  static final class ScenarioNames extends ArrayList<String> {
+    ScenarioNames() {
+      super(AttackScenarios.NAMES);
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (rate < 1 || agents < 5 || days < 0) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--rate must be >= 1, --agents >= 5, --days-of-history >= 0");
+    }
+    ChaperoneConfig config = new ChaperoneConfig(cluster.settings());
+    SchemaRegistry registry =
+        SchemaRegistries.forUrl(
+            config.schemaRegistryUrl(),
+            config.schemaRegistryBasicAuth(),
+            config.schemaRegistryBearerToken(),
+            config.schemaRegistryTimeout());
+    if (config.createTopics()) {
+      try (org.apache.kafka.clients.admin.Admin admin =
+          org.apache.kafka.clients.admin.Admin.create(
+              config.clientProperties(
+                  org.apache.kafka.clients.admin.AdminClientConfig.configNames()))) {
+        dev.chaperone.streams.TopicProvisioner.ensureTopics(admin, config);
+      }
+    }
+    FleetSimulator fleet = new FleetSimulator(seed, agents);
+    Instant now = Instant.now();
+    List<Scenario> attacks =
+        AttackScenarios.named(fleet, now, scenarios == null ? AttackScenarios.NAMES : scenarios);
+    Properties props = config.clientProperties(ProducerConfig.configNames());
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+    Serializer<AgentAction> actions = AvroSerde.forValues(AgentAction.class, registry).serializer();
+    var registrations = AvroSerde.forValues(AgentRegistration.class, registry).serializer();
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (AgentRegistration r : fleet.registrations(now.minus(Duration.ofDays(days + 5L)))) {
+        producer.send(
+            new ProducerRecord<>(
+                config.registryTopic(),
+                r.getAgentId().getBytes(StandardCharsets.UTF_8),
+                registrations.serialize(config.registryTopic(), r)));
+      }
+      List<AgentAction> history =
+          days == 0 ? List.of() : fleet.traffic(now.minus(Duration.ofDays(days)), now);
+      history.forEach(a -> send(producer, config, actions, a));
+      producer.flush();
+      Console.info(
+          String.format(
+              Locale.ROOT,
+              "Registered %d agents; produced %,d actions of %d days of history to %s.",
+              agents,
+              history.size(),
+              days,
+              config.actionsTopic()));
+
+      // Live: the fleet's traffic of the coming period, re-timed to the wall clock at --rate,
+      // with the attacks spread over the first half.
+      List<AgentAction> live = fleet.traffic(now, now.plus(Duration.ofDays(7)));
+      double natural = live.size() / (7 * 86_400.0);
+      if (rate > 10 * natural) {
+        Console.info(
+            String.format(
+                Locale.ROOT,
+                "Note: this fleet's natural pace is about %.2f actions/s; at %d/s its days are"
+                    + " compressed onto the wall clock, and the rate signal will say so.",
+                natural,
+                rate));
+      }
+      long total = Math.max(1, rate * duration.toSeconds());
+      long attackEvery = Math.max(1, total / 2 / Math.max(1, attacks.size()));
+      long start = System.nanoTime();
+      int nextAttack = 0;
+      long sent = 0;
+      for (long i = 0; i < total; i++) {
+        long due = start + i * 1_000_000_000L / rate;
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+        }
+        Instant at = Instant.now();
+        AgentAction action = live.get((int) (i % live.size()));
+        send(producer, config, actions, retimed(action, at, i));
+        sent++;
+        if (nextAttack < attacks.size() && i == attackEvery * (nextAttack + 1)) {
+          Scenario attack = attacks.get(nextAttack++);
+          Console.info("  ▶ " + attack.name() + ": " + attack.description());
+          for (AgentAction a : attack.events()) {
+            send(producer, config, actions, retimed(a, at, -1));
+            sent++;
+          }
+        }
+      }
+      producer.flush();
+      Console.info(String.format(Locale.ROOT, "Produced %,d live actions.", sent));
+    }
+    return 0;
+  }
+
+  /** The action as if it happened at {@code at}, with an event id unique to this run. */
+  private static AgentAction retimed(AgentAction action, Instant at, long seq) {
+    Duration shift = Duration.between(action.getOccurredAt(), at);
+    AgentAction.Builder b =
+        AgentAction.newBuilder(action)
+            .setOccurredAt(at)
+            .setEventId(action.getEventId() + "@" + at.toEpochMilli() + (seq < 0 ? "" : "-" + seq));
+    if (action.getCredential() != null) {
+      var c = dev.chaperone.schema.Credential.newBuilder(action.getCredential());
+      if (c.getIssuedAt() != null) {
+        c.setIssuedAt(c.getIssuedAt().plus(shift));
+      }
+      if (c.getExpiresAt() != null) {
+        c.setExpiresAt(c.getExpiresAt().plus(shift));
+      }
+      b.setCredential(c.build());
+    }
+    List<dev.chaperone.schema.DelegationHop> chain = new ArrayList<>();
+    for (var hop : action.getDelegation()) {
+      var h = dev.chaperone.schema.DelegationHop.newBuilder(hop);
+      if (h.getIssuedAt() != null) {
+        h.setIssuedAt(h.getIssuedAt().plus(shift));
+      }
+      if (h.getExpiresAt() != null) {
+        h.setExpiresAt(h.getExpiresAt().plus(shift));
+      }
+      chain.add(h.build());
+    }
+    b.setDelegation(chain);
+    return b.build();
+  }
+
+  private static void send(
+      KafkaProducer<byte[], byte[]> producer,
+      ChaperoneConfig config,
+      Serializer<AgentAction> serializer,
+      AgentAction action) {
+    producer.send(
+        new ProducerRecord<>(
+            config.actionsTopic(),
+            action.getAgentId().getBytes(StandardCharsets.UTF_8),
+            serializer.serialize(config.actionsTopic(), action)));
+  }
+}

@@ -1,0 +1,63 @@
+package dev.chaperone.streams.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.chaperone.schema.AgentAction;
+import dev.chaperone.streams.KafkaTestSupport;
+import dev.chaperone.streams.embedded.EmbeddedKafka;
+import dev.chaperone.streams.registry.MockSchemaRegistry;
+import dev.chaperone.streams.serde.AvroSerde;
+import dev.chaperone.streams.sim.FleetSimulator;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code chaperone simulate} against a real broker: topics created, history, live traffic, attack.
+ */
+class SimulateCommandIT {
+
+  @Test
+  void shouldProduceHistoryLiveTrafficAndTheChosenAttack() {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      int code =
+          ChaperoneCli.execute(
+              "simulate",
+              "--bootstrap-servers",
+              kafka.bootstrapServers(),
+              "--schema-registry-url",
+              "mock://simulate-it",
+              "--agents",
+              "10",
+              "--days-of-history",
+              "2",
+              "--rate",
+              "100",
+              "--duration",
+              "PT2S",
+              "--scenarios",
+              "stolen-token");
+
+      assertEquals(0, code);
+      List<AgentAction> actions =
+          KafkaTestSupport.readUntilQuiet(
+              kafka.bootstrapServers(),
+              "chaperone.agent-actions",
+              AvroSerde.forValues(AgentAction.class, MockSchemaRegistry.forScope("simulate-it"))
+                  .deserializer(),
+              Duration.ofSeconds(2));
+      long live = actions.stream().filter(a -> a.getEventId().contains("@")).count();
+      assertEquals(200 + 2, live, "2 s at 100/s, plus the attack's two actions");
+      assertTrue(actions.size() > live, "history first: " + actions.size());
+      assertTrue(
+          actions.stream().anyMatch(a -> a.getEventId().startsWith("s-thief-")),
+          "the stolen-token attack");
+      assertTrue(
+          actions.stream().anyMatch(a -> a.getAgentId().equals(FleetSimulator.SHADOW_AGENT)),
+          "the shadow agent among the fleet");
+    } finally {
+      MockSchemaRegistry.dropScope("simulate-it");
+    }
+  }
+}
