@@ -523,7 +523,7 @@ public final class ChaperoneTopology {
   }
 
   /** Registry records must name the agent they are keyed by and declare an owner. */
-  static List<String> registrationProblems(AgentRegistration registration) {
+  public static List<String> registrationProblems(AgentRegistration registration) {
     List<String> problems = new ArrayList<>();
     if (registration.getAgentId().isBlank()) {
       problems.add("agentId: missing");

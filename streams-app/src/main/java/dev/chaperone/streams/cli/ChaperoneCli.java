@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       SimulateCommand.class,
       AlertsCommand.class,
       ConfigCommand.class,
+      RegistryCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ChaperoneCli implements Runnable {
