@@ -8,34 +8,18 @@ import dev.chaperone.streams.config.ChaperoneConfig;
 import dev.chaperone.streams.contract.ContractViolationException;
 import dev.chaperone.streams.contract.JsonContractCodec;
 import dev.chaperone.streams.detect.EffectiveConfig;
-import dev.chaperone.streams.registry.SchemaRegistries;
 import dev.chaperone.streams.registry.SchemaRegistry;
 import dev.chaperone.streams.serde.AvroSerde;
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import org.apache.avro.Schema;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -65,59 +49,18 @@ final class ConfigCommand {
   record Entry(String scope, DetectorConfig config, long offset, Instant at) {}
 
   /** Options shared by the subcommands. */
-  static class Common {
-    @Mixin ClusterOptions cluster;
-
-    @Option(
-        names = "--timeout",
-        defaultValue = "PT15S",
-        description = "How long to read the topic for (default ${DEFAULT-VALUE}).")
-    Duration timeout;
-
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    ChaperoneConfig config() {
-      return new ChaperoneConfig(cluster.settings());
-    }
-
-    SchemaRegistry registry(ChaperoneConfig config) {
-      return SchemaRegistries.forUrl(
-          config.schemaRegistryUrl(),
-          config.schemaRegistryBasicAuth(),
-          config.schemaRegistryBearerToken(),
-          config.schemaRegistryTimeout());
-    }
-
-    PrintWriter out() {
-      return spec.commandLine().getOut();
-    }
-
-    PrintWriter err() {
-      return spec.commandLine().getErr();
-    }
+  abstract static class Common extends TopicCommand {
 
     /** Every readable record of the config topic, oldest first. */
     List<Entry> readAll(ChaperoneConfig config, SchemaRegistry registry) {
-      Properties props = config.clientProperties(ConsumerConfig.configNames());
-      props.put(ConsumerConfig.GROUP_ID_CONFIG, "chaperone-config-cli-" + UUID.randomUUID());
-      props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-      props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
       var deserializer = AvroSerde.forValues(DetectorConfig.class, registry).deserializer();
       List<Entry> entries = new ArrayList<>();
-      try (KafkaConsumer<byte[], byte[]> consumer =
-          new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-        List<TopicPartition> partitions = new ArrayList<>();
-        consumer
-            .partitionsFor(config.configTopic(), timeout)
-            .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
-        Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!caughtUp(consumer, end) && System.nanoTime() < deadline) {
-          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+      readToEnd(
+          config,
+          config.configTopic(),
+          r -> {
             if (r.key() == null || r.value() == null) {
-              continue;
+              return;
             }
             try {
               entries.add(
@@ -134,20 +77,8 @@ final class ConfigCommand {
                           + ": "
                           + unreadable.getMessage());
             }
-          }
-        }
-      }
+          });
       return entries;
-    }
-
-    private static boolean caughtUp(
-        KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
-      for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
-        if (consumer.position(e.getKey()) < e.getValue()) {
-          return false;
-        }
-      }
-      return true;
     }
 
     /** The latest valid record per scope, as the app keeps them. */
@@ -236,32 +167,26 @@ final class ConfigCommand {
         problems.forEach(p -> err().println("  " + p));
         return INVALID;
       }
-      Properties props = config.clientProperties(ProducerConfig.configNames());
-      props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-      try (KafkaProducer<byte[], byte[]> producer =
-          new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-        var metadata =
-            producer
-                .send(
-                    new ProducerRecord<>(
-                        config.configTopic(),
-                        scope.getBytes(StandardCharsets.UTF_8),
-                        AvroSerde.forValues(DetectorConfig.class, registry)
-                            .serializer()
-                            .serialize(config.configTopic(), next)))
-                .get();
-        out()
-            .println(
-                "produced "
-                    + scope
-                    + " to "
-                    + metadata.topic()
-                    + "-"
-                    + metadata.partition()
-                    + "@"
-                    + metadata.offset());
-        out().println(JsonContractCodec.write(next));
-      }
+      var metadata =
+          produce(
+              config,
+              config.configTopic(),
+              Map.of(
+                  scope,
+                  AvroSerde.forValues(DetectorConfig.class, registry)
+                      .serializer()
+                      .serialize(config.configTopic(), next)));
+      out()
+          .println(
+              "produced "
+                  + scope
+                  + " to "
+                  + metadata.topic()
+                  + "-"
+                  + metadata.partition()
+                  + "@"
+                  + metadata.offset());
+      out().println(JsonContractCodec.write(next));
       return 0;
     }
 

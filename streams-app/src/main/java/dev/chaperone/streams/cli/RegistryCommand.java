@@ -11,10 +11,8 @@ import dev.chaperone.streams.ChaperoneTopology;
 import dev.chaperone.streams.config.ChaperoneConfig;
 import dev.chaperone.streams.contract.ContractViolationException;
 import dev.chaperone.streams.contract.JsonContractCodec;
-import dev.chaperone.streams.registry.SchemaRegistries;
 import dev.chaperone.streams.registry.SchemaRegistry;
 import dev.chaperone.streams.serde.AvroSerde;
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,22 +21,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -64,66 +49,24 @@ final class RegistryCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-  /** Options and plumbing shared by the subcommands. */
-  static class Common {
-    @Mixin ClusterOptions cluster;
-
-    @Option(
-        names = "--timeout",
-        defaultValue = "PT15S",
-        description = "How long to read the topic for (default ${DEFAULT-VALUE}).")
-    Duration timeout;
-
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    ChaperoneConfig config() {
-      return new ChaperoneConfig(cluster.settings());
-    }
-
-    SchemaRegistry registry(ChaperoneConfig config) {
-      return SchemaRegistries.forUrl(
-          config.schemaRegistryUrl(),
-          config.schemaRegistryBasicAuth(),
-          config.schemaRegistryBearerToken(),
-          config.schemaRegistryTimeout());
-    }
-
-    PrintWriter out() {
-      return spec.commandLine().getOut();
-    }
-
-    PrintWriter err() {
-      return spec.commandLine().getErr();
-    }
+  /** Plumbing shared by the subcommands. */
+  abstract static class Common extends TopicCommand {
 
     /** The latest valid registration per agent, as the app holds them. */
     Map<String, AgentRegistration> current(ChaperoneConfig config, SchemaRegistry registry) {
-      Properties props = config.clientProperties(ConsumerConfig.configNames());
-      props.put(ConsumerConfig.GROUP_ID_CONFIG, "chaperone-registry-cli-" + UUID.randomUUID());
-      props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-      props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
       var deserializer = AvroSerde.forValues(AgentRegistration.class, registry).deserializer();
       Map<String, AgentRegistration> latest = new TreeMap<>();
-      try (KafkaConsumer<byte[], byte[]> consumer =
-          new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-        List<TopicPartition> partitions = new ArrayList<>();
-        consumer
-            .partitionsFor(config.registryTopic(), timeout)
-            .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
-        Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))
-            && System.nanoTime() < deadline) {
-          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+      readToEnd(
+          config,
+          config.registryTopic(),
+          r -> {
             if (r.key() == null) {
-              continue;
+              return;
             }
             String agent = new String(r.key(), StandardCharsets.UTF_8);
             if (r.value() == null) {
               latest.remove(agent);
-              continue;
+              return;
             }
             try {
               AgentRegistration registration = deserializer.deserialize(r.topic(), r.value());
@@ -133,29 +76,19 @@ final class RegistryCommand {
             } catch (RuntimeException unreadable) {
               // the app rejects it too: the previous registration stays in force
             }
-          }
-        }
-      }
+          });
       return latest;
     }
 
     void produce(
         ChaperoneConfig config, SchemaRegistry registry, List<AgentRegistration> registrations)
         throws Exception {
-      Properties props = config.clientProperties(ProducerConfig.configNames());
-      props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
       var serializer = AvroSerde.forValues(AgentRegistration.class, registry).serializer();
-      try (KafkaProducer<byte[], byte[]> producer =
-          new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-        for (AgentRegistration r : registrations) {
-          producer.send(
-              new ProducerRecord<>(
-                  config.registryTopic(),
-                  r.getAgentId().getBytes(StandardCharsets.UTF_8),
-                  serializer.serialize(config.registryTopic(), r)));
-        }
-        producer.flush();
+      Map<String, byte[]> values = new java.util.LinkedHashMap<>();
+      for (AgentRegistration r : registrations) {
+        values.put(r.getAgentId(), serializer.serialize(config.registryTopic(), r));
       }
+      produce(config, config.registryTopic(), values);
     }
 
     /** Problems of one registration, as the app would reject it, plus the CLI's own checks. */
