@@ -67,6 +67,15 @@ public final class OpsServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String FORWARDED = "X-Chaperone-Forwarded";
 
+  /** Liveness probe. */
+  public static final String HEALTH_PATH = "/healthz";
+
+  /** Readiness probe. */
+  public static final String READY_PATH = "/readyz";
+
+  /** Prometheus scrape. */
+  public static final String METRICS_PATH = "/metrics";
+
   private final HttpServer server;
   private final ExecutorService executor;
   private final ChaperoneApp app;
@@ -158,9 +167,9 @@ public final class OpsServer implements AutoCloseable {
       String path = exchange.getRequestURI().getPath();
       if (!"GET".equals(exchange.getRequestMethod())) {
         reply = Reply.error(405, "only GET is served");
-      } else if (path.equals("/healthz")) {
+      } else if (path.equals(HEALTH_PATH)) {
         reply = health();
-      } else if (path.equals("/readyz")) {
+      } else if (path.equals(READY_PATH)) {
         reply = ready();
       } else if (!authorised(exchange)) {
         exchange.getResponseHeaders().add("WWW-Authenticate", "Bearer");
@@ -195,7 +204,7 @@ public final class OpsServer implements AutoCloseable {
   }
 
   private Reply route(HttpExchange exchange, String path) throws IOException {
-    if (path.equals("/metrics")) {
+    if (path.equals(METRICS_PATH)) {
       if (app.metrics().registry() instanceof PrometheusMeterRegistry prometheus) {
         return new Reply(
             200,
