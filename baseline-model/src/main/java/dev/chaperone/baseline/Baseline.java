@@ -43,7 +43,8 @@ import java.util.TreeMap;
  * the largest σ corrected for the number of signals looked at (Šidák): a max over k independent
  * standard normals exceeds z with probability 1 − Φ(z)ᵏ, so the corrected score keeps its meaning
  * as a tail probability however many signals there are. The session score is Stouffer's combination
- * of calibrated per-event aggregates, Σz/√n.
+ * of calibrated per-event aggregates, Σz/√n, tail-calibrated against the agent's own history of
+ * session values (format version 2; moments until that history is long enough).
  *
  * <h2>Learning policy</h2>
  *
@@ -63,6 +64,8 @@ public final class Baseline {
   static final int SIGNALS = Signal.values().length;
   static final int AGGREGATE = 0;
   static final int SESSION = 1;
+  static final double SESSION_LOW = -4;
+  static final double SESSION_MIN_SCALE = 0.5;
   static final int MAX_SESSIONS = 32;
   static final int MAX_NAME_CHARS = 128;
   static final int QUARANTINE_BYTES = 16 * 1024;
@@ -105,6 +108,9 @@ public final class Baseline {
 
   // calibration of each signal, and of the per-event aggregate
   final TailCalibrator[] calibration = new TailCalibrator[SIGNALS];
+  // calibration of the session score: the agent's own history of Stouffer session values, whose
+  // tails are far heavier than a normal's (the events of a session are correlated)
+  final TailCalibrator sessionCalibration = new TailCalibrator(SESSION_LOW);
   final Moments[] moments = {new Moments(), new Moments()};
 
   // sessions in progress and the hour being counted for the rate (all events, learned or not)
@@ -198,14 +204,25 @@ public final class Baseline {
       }
       double stouffer = session.scored > 0 ? session.sumZ / Math.sqrt(session.scored) : 0;
       a.sessionRaw = stouffer;
-      Moments m = moments[SESSION];
-      // Events of one session are correlated, so Σz/√n is wider than N(0, 1): standardise it
-      // against the agent's own history of session scores.
-      a.sessionScore =
-          m.weight() >= config.minCalibrationSamples()
-              ? Math.max(
-                  0, Math.min(50, (stouffer - m.mean()) / Math.max(m.standardDeviation(), 0.5)))
-              : 0;
+      // Events of one session are correlated, so Σz/√n is wider than N(0, 1), and heavy-tailed:
+      // read it against the agent's own history of session values, tail-calibrated as the
+      // signals are (moments only while that history is too short, e.g. after an upgrade).
+      if (sessionCalibration.weight() >= config.minCalibrationSamples()) {
+        a.sessionScore =
+            Math.max(
+                0,
+                Math.min(
+                    50,
+                    sessionCalibration.sigma(
+                        stouffer, config.minCalibrationSamples(), SESSION_MIN_SCALE)));
+      } else {
+        Moments m = moments[SESSION];
+        a.sessionScore =
+            m.weight() >= config.minCalibrationSamples()
+                ? Math.max(
+                    0, Math.min(50, (stouffer - m.mean()) / Math.max(m.standardDeviation(), 0.5)))
+                : 0;
+      }
     }
     if (state == BaselineState.UNBASELINED) {
       a.eventScore = 0;
@@ -717,6 +734,7 @@ public final class Baseline {
     }
     if (calibrate && !Double.isNaN(sessionRaw) && o.sessionId() != null) {
       moments[SESSION].accept(sessionRaw);
+      sessionCalibration.accept(sessionRaw);
     }
     enforceSizeCap();
     return true;
@@ -832,10 +850,12 @@ public final class Baseline {
       for (TailCalibrator c : calibration) {
         c.age(config.windowDays() - 1, config.windowDays());
       }
+      sessionCalibration.age(config.windowDays() - 1, config.windowDays());
     }
     for (TailCalibrator c : calibration) {
       c.freeze();
     }
+    sessionCalibration.freeze();
   }
 
   private void subtractFromRecent(byte[] bucket) {
@@ -1101,6 +1121,7 @@ public final class Baseline {
     for (int k = 0; k < calibration.length; k++) {
       calibration[k].combine(other.calibration[k]);
     }
+    sessionCalibration.combine(other.sessionCalibration);
     for (int k = 0; k < moments.length; k++) {
       moments[k].combine(other.moments[k]);
     }

@@ -21,13 +21,24 @@ import java.util.Map;
 public final class BaselineCodec {
 
   /** The version {@link #encode} writes. */
-  public static final int CURRENT_VERSION = 1;
+  public static final int CURRENT_VERSION = 2;
 
   /**
    * The leading byte of a version 1 <em>head</em>: everything but the closed days' buckets, which a
    * store keeps apart under their own keys ({@link #encodeHead}).
    */
-  public static final int HEAD_VERSION = 0x81;
+  public static final int HEAD_VERSION = 0x82;
+
+  /** Heads written before the session calibration (version 1's layout, days apart). */
+  static final int HEAD_VERSION_1 = 0x81;
+
+  /**
+   * Whether {@code bytes} are a baseline head (of any version), to decode with {@link #decodeHead}.
+   */
+  public static boolean isHead(byte[] bytes) {
+    int version = bytes == null || bytes.length == 0 ? -1 : bytes[0] & 0xFF;
+    return version == HEAD_VERSION || version == HEAD_VERSION_1;
+  }
 
   private BaselineCodec() {}
 
@@ -98,6 +109,7 @@ public final class BaselineCodec {
     for (Moments m : b.moments) {
       out.writeDouble(m.weight()).writeDouble(m.mean()).writeDouble(m.m2());
     }
+    b.sessionCalibration.write(out);
 
     out.writeVarInt(b.sessions.size());
     for (Map.Entry<String, Baseline.SessionState> e : b.sessions.entrySet()) {
@@ -135,11 +147,11 @@ public final class BaselineCodec {
       throw new IllegalArgumentException("empty baseline bytes");
     }
     int version = bytes[0] & 0xFF;
-    if (version == HEAD_VERSION) {
+    if (version == HEAD_VERSION || version == HEAD_VERSION_1) {
       throw new IllegalArgumentException(
           "these bytes are a baseline head: decode them with decodeHead and the closed days");
     }
-    if (version != 1) {
+    if (version != 1 && version != 2) {
       throw new IllegalArgumentException(
           "unknown baseline format version "
               + version
@@ -147,7 +159,7 @@ public final class BaselineCodec {
               + CURRENT_VERSION
               + ")");
     }
-    return decodeV1(new Varint.Reader(bytes, 1, bytes.length), config, null);
+    return decodeBody(new Varint.Reader(bytes, 1, bytes.length), config, null, version >= 2);
   }
 
   /**
@@ -158,14 +170,22 @@ public final class BaselineCodec {
    */
   public static Baseline decodeHead(
       byte[] head, java.util.function.LongFunction<byte[]> days, BaselineConfig config) {
-    if (head == null || head.length == 0 || (head[0] & 0xFF) != HEAD_VERSION) {
+    if (!isHead(head)) {
       throw new IllegalArgumentException("not a baseline head");
     }
-    return decodeV1(new Varint.Reader(head, 1, head.length), config, days);
+    return decodeBody(
+        new Varint.Reader(head, 1, head.length), config, days, (head[0] & 0xFF) == HEAD_VERSION);
   }
 
-  private static Baseline decodeV1(
-      Varint.Reader in, BaselineConfig config, java.util.function.LongFunction<byte[]> days) {
+  /**
+   * The body of every version: version 2 adds the session calibration after the moments (a version
+   * 1 baseline starts it empty, and scores sessions by their moments until it fills).
+   */
+  private static Baseline decodeBody(
+      Varint.Reader in,
+      BaselineConfig config,
+      java.util.function.LongFunction<byte[]> days,
+      boolean withSessionCalibration) {
     int windowDays = in.readVarInt();
     int nextSeq = in.readVarInt();
     int keys = in.readVarInt();
@@ -222,6 +242,9 @@ public final class BaselineCodec {
     }
     for (int i = 0; i < b.moments.length; i++) {
       b.moments[i] = new Moments(in.readDouble(), in.readDouble(), in.readDouble());
+    }
+    if (withSessionCalibration) {
+      b.sessionCalibration.read(in);
     }
 
     int sessions = in.readVarInt();

@@ -127,8 +127,29 @@ class BaselineCodecTest {
     assertEquals(1, v1[0]);
     assertEquals(FIXTURE_EVENTS, decoded.events());
     assertTrue(decoded.isWarm());
-    // while version 1 is current, decoding and encoding again must give the very same bytes
-    assertArrayEquals(v1, BaselineCodec.encode(decoded));
+    // it is written again in the current version, which round-trips byte for byte
+    byte[] again = BaselineCodec.encode(decoded);
+    assertEquals(BaselineCodec.CURRENT_VERSION, again[0]);
+    assertArrayEquals(again, BaselineCodec.encode(BaselineCodec.decode(again, CONFIG)));
+    assertEquals(decoded.events(), BaselineCodec.decode(again, CONFIG).events());
+  }
+
+  @Test
+  void shouldStillDecodeTheSecondFormatVersion() throws IOException {
+    // Version 2 (session calibration added), frozen when it was released.
+    byte[] v2;
+    try (InputStream in = getClass().getResourceAsStream("/baseline-v2.bin")) {
+      assertNotNull(in, "src/test/resources/baseline-v2.bin is missing");
+      v2 = in.readAllBytes();
+    }
+
+    Baseline decoded = BaselineCodec.decode(v2, CONFIG);
+
+    assertEquals(2, v2[0]);
+    assertEquals(FIXTURE_EVENTS, decoded.events());
+    assertTrue(decoded.isWarm());
+    // while version 2 is current, decoding and encoding again must give the very same bytes
+    assertArrayEquals(v2, BaselineCodec.encode(decoded));
   }
 
   @Test
@@ -148,13 +169,16 @@ class BaselineCodecTest {
     assertTrue(e.getMessage().contains(expected), e.getMessage());
   }
 
-  /** Writes the v1 fixture; run once by hand when the format is released: -Dwrite.fixture=path. */
+  /**
+   * Writes the fixture of the current version; run once by hand when a format is released:
+   * -Dwrite.fixture=path.
+   */
   @Test
   void writeFixtureWhenAsked() throws IOException {
     String target = System.getProperty("write.fixture");
     if (target != null) {
       Files.write(Path.of(target), BaselineCodec.encode(SyntheticAgent.trained(1, 10, CONFIG)));
     }
-    assertTrue(List.of(1).contains(BaselineCodec.CURRENT_VERSION) || target == null);
+    assertTrue(List.of(1, 2).contains(BaselineCodec.CURRENT_VERSION) || target == null);
   }
 }

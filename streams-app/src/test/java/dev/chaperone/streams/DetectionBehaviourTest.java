@@ -168,6 +168,44 @@ class DetectionBehaviourTest {
   }
 
   @Test
+  void shouldCountWhatAShadowThresholdWouldRaiseBesideTheLiveOne() {
+    // Given a candidate threshold of 2σ beside the live 4σ
+    harness.configure("global", DetectorConfig.newBuilder().setShadowThresholdSigma(2.0).build());
+
+    // When 30 days of routine and then the incident are scored
+    history(false);
+    harness.send(
+        AgentAction.newBuilder(
+                step(
+                    NOW.minus(Duration.ofHours(2)),
+                    "incident",
+                    "forum://thread/8812",
+                    ActionType.MESSAGE_PUBLISH,
+                    "forum.reply",
+                    "forum://thread/9920",
+                    "PERMISSION_CHANGE_INSTRUCTION",
+                    false))
+            .setApproval(null)
+            .build());
+
+    // Then the shadow count holds what 2σ would have raised, the live count what 4σ did raise,
+    // and only the live ones became alerts
+    double live =
+        harness.metrics.total(
+            ChaperoneMetrics.THRESHOLD_ALERTS, ChaperoneMetrics.TAG_THRESHOLD, "live");
+    double shadow =
+        harness.metrics.total(
+            ChaperoneMetrics.THRESHOLD_ALERTS, ChaperoneMetrics.TAG_THRESHOLD, "shadow");
+    long behavioural =
+        harness.alerts().stream()
+            .filter(a -> a.getRuleId().equals(Rule.BEHAVIOURAL_DEVIATION.name()) && !a.getUpdate())
+            .count();
+    assertTrue(live >= 1, "the incident is live: " + live);
+    assertTrue(shadow > live, "a lower threshold raises more: shadow " + shadow + ", live " + live);
+    assertTrue(behavioural >= 1 && behavioural <= live, "alerts " + behavioural + ", live " + live);
+  }
+
+  @Test
   void shouldRaiseFourIndependentAlertsForTheReferenceIncident() {
     // Given 30 days of routine on a long-lived write:* token
     history(true);

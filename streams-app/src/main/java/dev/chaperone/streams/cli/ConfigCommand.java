@@ -103,7 +103,7 @@ final class ConfigCommand {
       description = {
         "Merge KEY=VALUE pairs into a scope's config, validate it, produce it.",
         "Scopes: global, owner:<team>, agent:<id>. Keys are DetectorConfig fields, e.g."
-            + " eventThresholdSigma=4.5 shadowThresholdSigma=3.5 warmupDays=5 mode=SHADOW.",
+            + " eventThresholdSigma=4.5 shadowThresholdSigma=3.5 warmupDays=5 mode=OBSERVE.",
         "A value of null removes the field (the wider scope's value applies again).",
         "Exit code 2 when the result is invalid: nothing is produced."
       })

@@ -114,16 +114,26 @@ final class SimulateCommand implements Callable<Integer> {
     Properties props = config.clientProperties(ProducerConfig.configNames());
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+    props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+    // One batch in flight per broker: right after the topics are created a first batch can be
+    // refused (NOT_LEADER_OR_FOLLOWER) while its successors are accepted out of sequence, which the
+    // broker then refuses until the delivery timeout.
+    props.putIfAbsent(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     Serializer<AgentAction> actions = AvroSerde.forValues(AgentAction.class, registry).serializer();
     var registrations = AvroSerde.forValues(AgentRegistration.class, registry).serializer();
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+      // Leaders known before the first send: a batch retried on a topic still being created can
+      // otherwise arrive after its successors.
+      producer.partitionsFor(config.registryTopic());
+      producer.partitionsFor(config.actionsTopic());
       for (AgentRegistration r : fleet.registrations(now.minus(Duration.ofDays(days + 5L)))) {
         producer.send(
             new ProducerRecord<>(
                 config.registryTopic(),
                 r.getAgentId().getBytes(StandardCharsets.UTF_8),
-                registrations.serialize(config.registryTopic(), r)));
+                registrations.serialize(config.registryTopic(), r)),
+            this::sent);
       }
       List<AgentAction> history =
           days == 0 ? List.of() : fleet.traffic(now.minus(Duration.ofDays(days)), now);
@@ -178,7 +188,25 @@ final class SimulateCommand implements Callable<Integer> {
       producer.flush();
       Console.info(String.format(Locale.ROOT, "Produced %,d live actions.", sent));
     }
+    if (failed.get() > 0) {
+      Console.error(
+          failed.get() + " records could not be produced; the first error: " + firstError.get());
+      return 1;
+    }
     return 0;
+  }
+
+  private final java.util.concurrent.atomic.AtomicLong failed =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicReference<String> firstError =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  /** Counts the records the cluster did not take, so none is lost silently. */
+  private void sent(org.apache.kafka.clients.producer.RecordMetadata metadata, Exception error) {
+    if (error != null) {
+      failed.incrementAndGet();
+      firstError.compareAndSet(null, error.toString());
+    }
   }
 
   /** The action as if it happened at {@code at}, with an event id unique to this run. */
@@ -213,7 +241,7 @@ final class SimulateCommand implements Callable<Integer> {
     return b.build();
   }
 
-  private static void send(
+  private void send(
       KafkaProducer<byte[], byte[]> producer,
       ChaperoneConfig config,
       Serializer<AgentAction> serializer,
@@ -222,6 +250,7 @@ final class SimulateCommand implements Callable<Integer> {
         new ProducerRecord<>(
             config.actionsTopic(),
             action.getAgentId().getBytes(StandardCharsets.UTF_8),
-            serializer.serialize(config.actionsTopic(), action)));
+            serializer.serialize(config.actionsTopic(), action)),
+        this::sent);
   }
 }

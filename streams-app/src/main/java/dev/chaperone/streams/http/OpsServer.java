@@ -16,6 +16,7 @@ import dev.chaperone.streams.contract.JsonContractCodec;
 import dev.chaperone.streams.detect.EffectiveConfig;
 import dev.chaperone.streams.detect.Globs;
 import dev.chaperone.streams.fleet.ObservedAgent;
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.processor.RejectionLog;
 import dev.chaperone.streams.registry.SchemaRegistries;
 import dev.chaperone.streams.serde.AvroSerde;
@@ -216,6 +217,9 @@ public final class OpsServer implements AutoCloseable {
     if (path.equals("/config")) {
       return Reply.json(200, config());
     }
+    if (path.equals("/config/shadow")) {
+      return Reply.json(200, shadow());
+    }
     if (path.equals("/agents")) {
       boolean local = "true".equals(query(exchange, "local"));
       return Reply.json(200, fleet(local));
@@ -349,9 +353,8 @@ public final class OpsServer implements AutoCloseable {
     out.put("registeredButSilent", silent);
     out.put("runningButUnregistered", shadow);
     out.put("instances", answered);
-    // During a rebalance an instance's share of the fleet may be in transit: say so.
-    out.put(
-        "complete", unreachable.isEmpty() && app.streams().state() == KafkaStreams.State.RUNNING);
+    // During a rebalance or a restore an instance's share of the fleet may be in transit: say so.
+    out.put("complete", unreachable.isEmpty() && app.isReady());
     if (!unreachable.isEmpty()) {
       out.put("unreachableInstances", unreachable);
     }
@@ -429,7 +432,7 @@ public final class OpsServer implements AutoCloseable {
     }
     BaselineConfig config = BaselineConfig.defaults();
     Baseline baseline =
-        (head[0] & 0xFF) == BaselineCodec.HEAD_VERSION
+        BaselineCodec.isHead(head)
             ? BaselineCodec.decodeHead(head, day -> days.get(agentId + '\u0000' + day), config)
             : BaselineCodec.decode(head, config);
     Baseline.Profile profile = baseline.profile(10);
@@ -478,6 +481,26 @@ public final class OpsServer implements AutoCloseable {
     out.put("defaults", JSON.valueToTree(EffectiveConfig.DEFAULTS));
     out.put("rejectedConfig", rejections(app.rejections().config()));
     out.put("rejectedRegistrations", rejections(app.rejections().registry()));
+    return out;
+  }
+
+  /**
+   * Behavioural alerts this instance raised under the live thresholds beside those the scopes'
+   * candidate {@code shadowThresholdSigma} would have raised, by config version in force.
+   */
+  private Map<String, Object> shadow() {
+    Map<String, Map<String, Object>> byScope = new TreeMap<>();
+    for (var counter :
+        app.metrics().registry().find(ChaperoneMetrics.THRESHOLD_ALERTS).counters()) {
+      String scope = counter.getId().getTag(ChaperoneMetrics.TAG_SCOPE);
+      String threshold = counter.getId().getTag(ChaperoneMetrics.TAG_THRESHOLD);
+      byScope
+          .computeIfAbsent(scope, k -> new TreeMap<>(Map.of("live", 0L, "shadow", 0L)))
+          .merge(threshold, (long) counter.count(), (a, b) -> (Long) a + (Long) b);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("instance", self == null ? "this instance" : self.host() + ":" + self.port());
+    out.put("byConfigVersion", byScope);
     return out;
   }
 

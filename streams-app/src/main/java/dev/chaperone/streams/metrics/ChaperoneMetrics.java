@@ -150,6 +150,26 @@ public final class ChaperoneMetrics {
         .increment();
   }
 
+  /**
+   * Behavioural alerts by threshold, beside each other: {@code threshold=live} for those raised
+   * under the live thresholds, {@code threshold=shadow} for those a scope's candidate {@code
+   * shadowThresholdSigma} would raise; {@code scope} is the config version in force.
+   */
+  public static final String THRESHOLD_ALERTS = "chaperone.threshold.alerts";
+
+  public static final String TAG_THRESHOLD = "threshold";
+  public static final String TAG_SCOPE = "scope";
+
+  /** Counts a behavioural alert under the live thresholds or a shadow one. */
+  public void thresholdAlert(String threshold, String scope) {
+    Counter.builder(THRESHOLD_ALERTS)
+        .description("Behavioural alerts raised (live) or that a candidate threshold would raise")
+        .tag(TAG_THRESHOLD, threshold)
+        .tag(TAG_SCOPE, scope)
+        .register(registry)
+        .increment();
+  }
+
   public void scored(String state, double score) {
     Counter.builder(SCORED)
         .description("Events scored")

@@ -189,6 +189,17 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
 
     boolean late = at < context.currentStreamTimeMs() - effective.lateGraceMs();
     boolean deviates = assessment.state() != BaselineState.UNBASELINED && assessment.isAlert();
+    if (assessment.state() != BaselineState.UNBASELINED) {
+      if (deviates) {
+        metrics.thresholdAlert("live", effective.version());
+      }
+      Double shadow = effective.shadowThresholdSigma();
+      if (shadow != null
+          && Math.max(assessment.eventScore(), assessment.sessionScore()) >= shadow) {
+        // what a candidate threshold would raise: counted beside the live one, never emitted
+        metrics.thresholdAlert("shadow", effective.version());
+      }
+    }
     if (late) {
       metrics.late(); // scored, but too late to teach the baseline
     } else if (deviates) {

@@ -97,7 +97,7 @@ public final class BaselineCacheStore implements StateStore, CachedStateStore<St
     if (bytes == null) {
       return new Baseline(config);
     }
-    if ((bytes[0] & 0xFF) == BaselineCodec.HEAD_VERSION) {
+    if (BaselineCodec.isHead(bytes)) {
       return BaselineCodec.decodeHead(bytes, day -> days.get(dayKey(agentId, day)), config);
     }
     return BaselineCodec.decode(bytes, config); // a whole baseline, as older layouts stored it

@@ -2,7 +2,6 @@ package dev.chaperone.streams.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -131,6 +130,9 @@ class OpsServerIT {
         assertTrue(
             config.path("rejectedConfig").toString().contains("warmupDays"), config.toString());
 
+        JsonNode shadow = json(get(b + "/config/shadow", TOKEN));
+        assertTrue(shadow.has("byConfigVersion"), shadow.toString());
+
         // Metrics: Chaperone's and Kafka Streams' own
         String metrics = get(a + "/metrics", TOKEN).body();
         assertTrue(metrics.contains("chaperone_events_total"), "chaperone metrics");
@@ -146,9 +148,12 @@ class OpsServerIT {
                   && r.body().contains("\"servedBy\":\"127.0.0.1:" + ports[0] + "\"");
             },
             "the remaining instance serves " + remote);
+        await(
+            () -> get(a + "/agents", TOKEN).body().contains("\"observed\":" + AGENTS + ","),
+            "every agent served by the remaining instance once its new tasks are restored");
         JsonNode alone = json(get(a + "/agents", TOKEN));
-        assertEquals(AGENTS, alone.path("observed").asInt(), alone.toString());
-        assertNotEquals(0, alone.path("agents").size());
+        assertEquals(1, alone.path("instances").size(), alone.toString());
+        assertTrue(alone.path("complete").asBoolean(), alone.toString());
       } finally {
         servers.forEach(OpsServer::close);
         for (ChaperoneApp app : apps) {
