@@ -167,6 +167,24 @@ class DetectionBehaviourTest {
     return a.build();
   }
 
+  /**
+   * Asked about thread 8812, the agent posts unapproved permission-widening advice in thread 9920.
+   */
+  private AgentAction incident(Instant at, boolean wildcard) {
+    return AgentAction.newBuilder(
+            step(
+                at,
+                "incident",
+                "forum://thread/8812",
+                ActionType.MESSAGE_PUBLISH,
+                "forum.reply",
+                "forum://thread/9920",
+                "PERMISSION_CHANGE_INSTRUCTION",
+                wildcard))
+        .setApproval(null)
+        .build();
+  }
+
   @Test
   void shouldCountWhatAShadowThresholdWouldRaiseBesideTheLiveOne() {
     // Given a candidate threshold of 2σ beside the live 4σ
@@ -174,19 +192,7 @@ class DetectionBehaviourTest {
 
     // When 30 days of routine and then the incident are scored
     history(false);
-    harness.send(
-        AgentAction.newBuilder(
-                step(
-                    NOW.minus(Duration.ofHours(2)),
-                    "incident",
-                    "forum://thread/8812",
-                    ActionType.MESSAGE_PUBLISH,
-                    "forum.reply",
-                    "forum://thread/9920",
-                    "PERMISSION_CHANGE_INSTRUCTION",
-                    false))
-            .setApproval(null)
-            .build());
+    harness.send(incident(NOW.minus(Duration.ofHours(2)), false));
 
     // Then the shadow count holds what 2σ would have raised, the live count what 4σ did raise,
     // and only the live ones became alerts
@@ -214,19 +220,7 @@ class DetectionBehaviourTest {
     // thread, as the first action of the session (repeats of a rule within the hour would only
     // update the alerts of earlier actions)
     Instant t = NOW.plus(Duration.ofHours(-2));
-    AgentAction incident =
-        AgentAction.newBuilder(
-                step(
-                    t.plusSeconds(40),
-                    "incident",
-                    "forum://thread/8812",
-                    ActionType.MESSAGE_PUBLISH,
-                    "forum.reply",
-                    "forum://thread/9920",
-                    "PERMISSION_CHANGE_INSTRUCTION",
-                    true))
-            .setApproval(null)
-            .build();
+    AgentAction incident = incident(t.plusSeconds(40), true);
     List<Alert> alerts = harness.alerts();
     harness.send(incident);
     alerts =
