@@ -185,6 +185,82 @@ class DetectionBehaviourTest {
         .build();
   }
 
+  /** Learned events of the agent's baseline, as written back to its store. */
+  private long learnedEvents() {
+    org.apache.kafka.streams.state.KeyValueStore<String, byte[]> heads =
+        harness.driver.getKeyValueStore(ChaperoneTopology.BASELINES_STORE);
+    org.apache.kafka.streams.state.KeyValueStore<String, byte[]> days =
+        harness.driver.getKeyValueStore(ChaperoneTopology.BASELINE_DAYS_STORE);
+    return dev.chaperone.baseline.BaselineCodec.decodeHead(
+            heads.get(AGENT),
+            day -> days.get(AGENT + '\u0000' + day),
+            dev.chaperone.baseline.BaselineConfig.defaults())
+        .events();
+  }
+
+  @Test
+  void shouldAlertOnAFloodWithoutLearningIt() {
+    // Given 30 days of routine (about 30 actions a working day, 3 to 12 in an active hour)
+    history(false);
+    Instant t = NOW.minus(Duration.ofHours(3));
+    // one ordinary action that day first, so that the window has rolled before counting
+    harness.send(
+        step(
+            t.minus(Duration.ofMinutes(90)),
+            "before-flood",
+            "forum://thread/8000",
+            ActionType.RESOURCE_READ,
+            "forum.read",
+            "forum://thread/8000",
+            null,
+            false));
+    long before = learnedEvents();
+
+    // When the agent sends its usual actions at a thousand times its rate: 3,000 in one hour
+    for (int i = 0; i < 1_000; i++) {
+      Instant at = t.plusMillis(1_200L * i);
+      String thread = "forum://thread/" + (8000 + i % 50);
+      String session = "flood-" + i; // sessions shaped like the routine: only the rate differs
+      harness.send(
+          step(at, session, thread, ActionType.RESOURCE_READ, "forum.read", thread, null, false));
+      harness.send(
+          step(
+              at.plusMillis(400),
+              session,
+              thread,
+              ActionType.TOOL_CALL,
+              "kb.search",
+              "kb://search/" + i % 300,
+              null,
+              false));
+      harness.send(
+          step(
+              at.plusMillis(800),
+              session,
+              thread,
+              ActionType.MESSAGE_PUBLISH,
+              "forum.reply",
+              thread,
+              "SUMMARY",
+              false));
+    }
+
+    // Then it is alerted, and the baseline learned at most the first few actions of it
+    List<Alert> behavioural =
+        harness.alerts().stream()
+            .filter(a -> a.getRuleId().equals(Rule.BEHAVIOURAL_DEVIATION.name()))
+            .toList();
+    assertFalse(behavioural.isEmpty(), "the flood is alerted");
+    assertTrue(
+        behavioural.stream()
+            .anyMatch(a -> a.getSignals().stream().anyMatch(s -> s.getSignal().equals("rate"))),
+        behavioural.get(0).getSignals().toString());
+    long learned = learnedEvents() - before;
+    System.out.println(
+        "flood: 3,000 actions in an hour; learned " + learned + "; alerts " + behavioural.size());
+    assertTrue(learned >= 0 && learned < 100, "learned from the flood: " + learned + " of 3,000");
+  }
+
   @Test
   void shouldCountWhatAShadowThresholdWouldRaiseBesideTheLiveOne() {
     // Given a candidate threshold of 2σ beside the live 4σ
