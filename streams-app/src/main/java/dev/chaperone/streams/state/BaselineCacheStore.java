@@ -215,15 +215,6 @@ public final class BaselineCacheStore implements StateStore, CachedStateStore<St
 
   @Override
   public void commit(Map<TopicPartition, Long> changelogOffsets) {
-    System.err.println(
-        "DEBUG commit "
-            + name
-            + " "
-            + entries.size()
-            + " backing="
-            + (backing != null)
-            + " wb="
-            + writeBackAtCommit);
     if (writeBackAtCommit) {
       writeBack();
     }
