@@ -143,6 +143,36 @@ public final class ChaperoneMetrics {
         .increment();
   }
 
+  /** Baseline lookups by {@code result}: {@code hit} (decoded in memory) or {@code miss}. */
+  public static final String BASELINE_LOOKUPS = "chaperone.baseline.cache.lookups";
+
+  /** From an action's event time to its scoring, on the wall clock. */
+  public static final String LAG = "chaperone.events.lag";
+
+  public static final String TAG_RESULT = "result";
+
+  public void baselineLookup(boolean hit) {
+    Counter.builder(BASELINE_LOOKUPS)
+        .description("Baseline lookups, served from the in-memory cache (hit) or decoded (miss)")
+        .tag(TAG_RESULT, hit ? "hit" : "miss")
+        .register(registry)
+        .increment();
+  }
+
+  /** Records the end-to-end lag of one action: from when it happened to when it was scored. */
+  public void lag(long millis) {
+    io.micrometer.core.instrument.Timer.builder(LAG)
+        .description("From an action's event time to its scoring")
+        .serviceLevelObjectives(
+            java.time.Duration.ofMillis(100),
+            java.time.Duration.ofMillis(250),
+            java.time.Duration.ofSeconds(1),
+            java.time.Duration.ofSeconds(10),
+            java.time.Duration.ofMinutes(1))
+        .register(registry)
+        .record(java.time.Duration.ofMillis(Math.max(0, millis)));
+  }
+
   public void late() {
     Counter.builder(LATE)
         .description("Events older than the grace period, scored but not learned")

@@ -162,6 +162,8 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
             .withWarmup(effective.warmupDays(), effective.warmupEvents())
             .withThresholds(effective.eventThresholdSigma(), effective.sessionThresholdSigma());
     Baseline baseline = baselines.get(action.getAgentId(), baselineConfig);
+    metrics.baselineLookup(baselines.lastLookupHit());
+    metrics.lag(System.currentTimeMillis() - at);
     Observation observation = observation(action);
     Assessment assessment = baseline.assess(observation);
     if (emitScores) {

@@ -41,6 +41,7 @@ public final class BaselineCacheStore implements StateStore, CachedStateStore<St
   private boolean open;
   private long hits;
   private long misses;
+  private boolean lastHit;
 
   private static final class Entry {
     final Baseline baseline;
@@ -122,10 +123,12 @@ public final class BaselineCacheStore implements StateStore, CachedStateStore<St
     Entry entry = entries.get(agentId);
     if (entry != null) {
       hits++;
+      lastHit = true;
       entry.baseline.reconfigure(config);
       return entry.baseline;
     }
     misses++;
+    lastHit = false;
     Baseline baseline = load(agentId, config);
     entries.put(agentId, new Entry(baseline));
     evictBeyondCapacity();
@@ -165,6 +168,11 @@ public final class BaselineCacheStore implements StateStore, CachedStateStore<St
       }
     }
     return written;
+  }
+
+  /** Whether the last {@link #get} was served from memory. */
+  public boolean lastLookupHit() {
+    return lastHit;
   }
 
   /** Share of lookups served from memory since the task started. */
