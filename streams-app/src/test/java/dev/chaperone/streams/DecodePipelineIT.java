@@ -211,6 +211,9 @@ class DecodePipelineIT {
   private static KafkaProducer<byte[], byte[]> producer() {
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    // one batch in flight: right after topic creation a refused first batch would let later ones
+    // arrive out of sequence, which the broker refuses until the delivery timeout (2 min)
+    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());

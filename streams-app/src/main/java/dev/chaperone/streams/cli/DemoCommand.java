@@ -555,6 +555,8 @@ final class DemoCommand implements Callable<Integer> {
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    // see SimulateCommand: no batch may overtake a refused first one
+    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     return props;
   }
 

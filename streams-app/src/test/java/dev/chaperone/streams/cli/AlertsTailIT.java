@@ -152,6 +152,9 @@ class AlertsTailIT {
       EmbeddedKafka kafka, ChaperoneConfig config, MockSchemaRegistry registry) {
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    // one batch in flight: right after topic creation a refused first batch would let later ones
+    // arrive out of sequence, which the broker refuses until the delivery timeout (2 min)
+    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     Instant start = Instant.now().minus(Duration.ofHours(2));
     List<AgentAction> actions = new SampleFleet(3, 3, start).actions(40);
     try (KafkaProducer<byte[], byte[]> producer =

@@ -136,6 +136,9 @@ class ConfigCommandIT {
             .build();
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    // one batch in flight: right after topic creation a refused first batch would let later ones
+    // arrive out of sequence, which the broker refuses until the delivery timeout (2 min)
+    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
       producer.send(
