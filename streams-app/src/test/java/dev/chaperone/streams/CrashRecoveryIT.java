@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.Alert;
-import dev.chaperone.schema.Credential;
-import dev.chaperone.schema.DelegationHop;
 import dev.chaperone.schema.DetectorConfig;
 import dev.chaperone.streams.config.ChaperoneConfig;
 import dev.chaperone.streams.embedded.EmbeddedKafka;
@@ -229,21 +227,7 @@ class CrashRecoveryIT {
                       DetectorConfig.newBuilder().setWarmupDays(1).setWarmupEvents(40L).build())));
       producer.flush();
       for (int i = 0; i < actions.size(); i++) {
-        AgentAction action = actions.get(i);
-        if (i % 97 == 0) {
-          action =
-              AgentAction.newBuilder(action)
-                  .setCredential(
-                      Credential.newBuilder(action.getCredential())
-                          .setScopes(List.of("write:*"))
-                          .build())
-                  .build();
-        }
-        if (i % 131 == 0) {
-          List<DelegationHop> chain = new ArrayList<>(action.getDelegation());
-          chain.set(1, DelegationHop.newBuilder(chain.get(1)).setDelegatedBy("mallory").build());
-          action = AgentAction.newBuilder(action).setDelegation(chain).build();
-        }
+        AgentAction action = KafkaTestSupport.withViolations(actions.get(i), i);
         ids.add(action.getEventId());
         producer.send(
             new ProducerRecord<>(

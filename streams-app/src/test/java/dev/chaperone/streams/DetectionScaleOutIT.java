@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.Alert;
-import dev.chaperone.schema.Credential;
-import dev.chaperone.schema.DelegationHop;
 import dev.chaperone.streams.config.ChaperoneConfig;
 import dev.chaperone.streams.embedded.EmbeddedKafka;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
@@ -106,21 +104,7 @@ class DetectionScaleOutIT {
       }
       registrations.flush();
       for (int i = 0; i < actions.size(); i++) {
-        AgentAction action = actions.get(i);
-        if (i % 97 == 0) {
-          action =
-              AgentAction.newBuilder(action)
-                  .setCredential(
-                      Credential.newBuilder(action.getCredential())
-                          .setScopes(List.of("write:*"))
-                          .build())
-                  .build();
-        }
-        if (i % 131 == 0) {
-          List<DelegationHop> chain = new ArrayList<>(action.getDelegation());
-          chain.set(1, DelegationHop.newBuilder(chain.get(1)).setDelegatedBy("mallory").build());
-          action = AgentAction.newBuilder(action).setDelegation(chain).build();
-        }
+        AgentAction action = KafkaTestSupport.withViolations(actions.get(i), i);
         // Keyed by agent id as the contract asks: an agent's order is then its partition's order.
         // (Mis-keyed records are re-keyed, but their order relative to well-keyed ones of the same
         // agent is not fixed; DecodePipelineIT covers that path.)

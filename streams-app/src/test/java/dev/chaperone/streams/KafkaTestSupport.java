@@ -42,4 +42,32 @@ public final class KafkaTestSupport {
     }
     return out;
   }
+
+  /**
+   * Action {@code i} of a sample stream, with some violations that raise alerts to compare: every
+   * 97th carries a {@code write:*} token, every 131st a delegation link from "mallory".
+   */
+  public static dev.chaperone.schema.AgentAction withViolations(
+      dev.chaperone.schema.AgentAction action, int i) {
+    if (i % 97 == 0) {
+      action =
+          dev.chaperone.schema.AgentAction.newBuilder(action)
+              .setCredential(
+                  dev.chaperone.schema.Credential.newBuilder(action.getCredential())
+                      .setScopes(List.of("write:*"))
+                      .build())
+              .build();
+    }
+    if (i % 131 == 0) {
+      List<dev.chaperone.schema.DelegationHop> chain =
+          new java.util.ArrayList<>(action.getDelegation());
+      chain.set(
+          1,
+          dev.chaperone.schema.DelegationHop.newBuilder(chain.get(1))
+              .setDelegatedBy("mallory")
+              .build());
+      action = dev.chaperone.schema.AgentAction.newBuilder(action).setDelegation(chain).build();
+    }
+    return action;
+  }
 }

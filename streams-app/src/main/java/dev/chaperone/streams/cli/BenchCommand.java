@@ -41,7 +41,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -149,7 +148,7 @@ final class BenchCommand implements Callable<Integer> {
       ChaperoneMetrics metrics = ChaperoneMetrics.inMemory();
       try (ChaperoneApp detector = new ChaperoneApp(config, metrics);
           KafkaProducer<byte[], byte[]> producer =
-              new KafkaProducer<>(producerProps(kafka.bootstrapServers()))) {
+              new KafkaProducer<>(benchProducerProps(kafka.bootstrapServers()))) {
         var serializer = AvroSerde.forValues(AgentAction.class, registry).serializer();
         Function<AgentAction, ProducerRecord<byte[], byte[]>> record =
             a ->
@@ -158,7 +157,7 @@ final class BenchCommand implements Callable<Integer> {
                     a.getAgentId().getBytes(StandardCharsets.UTF_8),
                     serializer.serialize(config.actionsTopic(), a));
         detector.start();
-        awaitRunning(detector.streams());
+        LocalRuns.awaitRunning(detector.streams());
         register(producer, config, registry, fleet);
 
         long warmStart = System.nanoTime();
@@ -272,7 +271,7 @@ final class BenchCommand implements Callable<Integer> {
       }
     } finally {
       MockSchemaRegistry.dropScope(scope);
-      deleteTree(stateDir);
+      LocalRuns.deleteTree(stateDir);
     }
     return 0;
   }
@@ -522,33 +521,9 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  private static void awaitRunning(KafkaStreams streams) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (streams.state() != KafkaStreams.State.RUNNING) {
-      if (System.nanoTime() > deadline || streams.state() == KafkaStreams.State.ERROR) {
-        throw new IllegalStateException("Kafka Streams did not reach RUNNING: " + streams.state());
-      }
-      Thread.sleep(50);
-    }
-  }
-
-  private static Properties producerProps(String bootstrap) {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+  private static Properties benchProducerProps(String bootstrap) {
+    Properties props = LocalRuns.producerProps(bootstrap);
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     return props;
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (var paths = Files.walk(root)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 }

@@ -45,8 +45,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -143,7 +141,7 @@ final class DemoCommand implements Callable<Integer> {
       try (ChaperoneApp app = new ChaperoneApp(config, metrics);
           AlertWatcher watcher = new AlertWatcher(kafka.bootstrapServers(), config, received)) {
         app.start();
-        awaitRunning(app.streams());
+        LocalRuns.awaitRunning(app.streams());
         watcher.start();
         try (KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(producerProps(kafka.bootstrapServers()))) {
@@ -255,7 +253,7 @@ final class DemoCommand implements Callable<Integer> {
       }
     } finally {
       MockSchemaRegistry.dropScope(scope);
-      deleteTree(stateDir);
+      LocalRuns.deleteTree(stateDir);
     }
   }
 
@@ -537,35 +535,10 @@ final class DemoCommand implements Callable<Integer> {
     return metrics.total(ChaperoneMetrics.EVENTS);
   }
 
-  private static void awaitRunning(KafkaStreams streams) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (streams.state() != KafkaStreams.State.RUNNING) {
-      if (System.nanoTime() > deadline || streams.state() == KafkaStreams.State.ERROR) {
-        throw new IllegalStateException(
-            "Kafka Streams did not reach RUNNING, state " + streams.state());
-      }
-      Thread.sleep(50);
-    }
-  }
-
   private static Properties producerProps(String bootstrap) {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    Properties props = LocalRuns.producerProps(bootstrap);
     // see SimulateCommand: no batch may overtake a refused first one
     props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     return props;
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (var paths = Files.walk(root)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 }

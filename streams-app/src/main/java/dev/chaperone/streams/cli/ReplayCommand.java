@@ -30,6 +30,7 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
@@ -196,7 +197,7 @@ final class ReplayCommand implements Callable<Integer> {
       deadLettered += outputs.drain(alertOut, scoreOut, rejectOut, lineByOffset);
       alertCount = outputs.alerts;
     } finally {
-      deleteTree(state);
+      LocalRuns.deleteTree(state);
     }
     double seconds = (System.nanoTime() - started) / 1e9;
     spec.commandLine()
@@ -224,6 +225,10 @@ final class ReplayCommand implements Callable<Integer> {
     private final ChaperoneConfig config;
     private final TopologyTestDriver driver;
     private final Map<String, TestOutputTopic<byte[], byte[]>> others = new HashMap<>();
+    private final Deserializer<Alert> alertDeserializer =
+        AvroSerde.forValues(Alert.class, null).deserializer();
+    private final Deserializer<DeadLetter> letters =
+        AvroSerde.forValues(DeadLetter.class, null).deserializer();
     private long alerts;
 
     Outputs(TopologyTestDriver driver, ChaperoneConfig config) {
@@ -242,7 +247,6 @@ final class ReplayCommand implements Callable<Integer> {
 
     long drain(Writer alertOut, Writer scoreOut, Writer rejectOut, Map<Long, Long> lineByOffset)
         throws IOException {
-      var alertDeserializer = AvroSerde.forValues(Alert.class, null).deserializer();
       for (byte[] value : alertTopic.readValuesToList()) {
         alertOut.write(
             JsonContractCodec.write(alertDeserializer.deserialize(config.alertsTopic(), value)));
@@ -256,7 +260,6 @@ final class ReplayCommand implements Callable<Integer> {
         }
       }
       long rejected = 0;
-      var letters = AvroSerde.forValues(DeadLetter.class, null).deserializer();
       for (byte[] value : deadLetterTopic.readValuesToList()) {
         DeadLetter letter = letters.deserialize(config.deadLettersTopic(), value);
         Long line = lineByOffset.get(letter.getOffset());
@@ -343,14 +346,5 @@ final class ReplayCommand implements Callable<Integer> {
     reject.put("reason", reason);
     out.write(JSON.writeValueAsString(reject));
     out.write('\n');
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (var paths = Files.walk(root)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 }

@@ -467,7 +467,7 @@ public final class OpsServer implements AutoCloseable {
   }
 
   private Map<String, Object> config() throws IOException {
-    ReadOnlyKeyValueStore<String, byte[]> store = global(ChaperoneTopology.CONFIG_STORE);
+    ReadOnlyKeyValueStore<String, byte[]> store = local(ChaperoneTopology.CONFIG_STORE);
     Map<String, Object> scopes = new TreeMap<>();
     try (KeyValueIterator<String, byte[]> all = store.all()) {
       while (all.hasNext()) {
@@ -520,7 +520,7 @@ public final class OpsServer implements AutoCloseable {
 
   private Map<String, AgentRegistration> registered() {
     Map<String, AgentRegistration> out = new TreeMap<>();
-    ReadOnlyKeyValueStore<String, byte[]> store = global(ChaperoneTopology.REGISTRY_STORE);
+    ReadOnlyKeyValueStore<String, byte[]> store = local(ChaperoneTopology.REGISTRY_STORE);
     try (KeyValueIterator<String, byte[]> all = store.all()) {
       while (all.hasNext()) {
         var kv = all.next();
@@ -546,15 +546,12 @@ public final class OpsServer implements AutoCloseable {
     return store.get(agentId);
   }
 
+  /** A key-value store of this instance: its partitions of a task store, or a global store. */
   private <V> ReadOnlyKeyValueStore<String, V> local(String name) {
     return app.streams()
         .store(
             StoreQueryParameters.fromNameAndType(
                 name, QueryableStoreTypes.<String, V>keyValueStore()));
-  }
-
-  private <V> ReadOnlyKeyValueStore<String, V> global(String name) {
-    return local(name);
   }
 
   private static String query(HttpExchange exchange, String name) {
