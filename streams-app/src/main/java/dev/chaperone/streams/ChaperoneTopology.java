@@ -13,6 +13,7 @@ import dev.chaperone.streams.contract.ActionContract;
 import dev.chaperone.streams.detect.EffectiveConfig;
 import dev.chaperone.streams.fleet.ObservedAgentSerde;
 import dev.chaperone.streams.fleet.ObservedFleetProcessor;
+import dev.chaperone.streams.fleet.UnregisteredAgents;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.processor.AlertAggregationProcessor;
 import dev.chaperone.streams.processor.CredentialSharingProcessor;
@@ -74,6 +75,7 @@ public final class ChaperoneTopology {
   public static final String ACTIONS_BY_AGENT = "actions-by-agent";
   public static final String OBSERVE_FLEET = "observe-fleet";
   public static final String OBSERVED_FLEET_STORE = "observed-fleet";
+  public static final String UNREGISTERED_STORE = "unregistered-agents";
   public static final String DETECT = "detect";
   public static final String ALERTS_SINK = "alerts-sink";
   public static final String VIOLATIONS_SINK = "delegation-violations-sink";
@@ -93,6 +95,7 @@ public final class ChaperoneTopology {
   public static final String APPLY_FEEDBACK = "apply-feedback";
   public static final String AGGREGATE_ALERTS = "aggregate-alerts";
   public static final String SHARED_ALERTS_BY_AGENT = "shared-alerts-by-agent";
+  public static final String FLEET_ALERTS = "fleet-alerts";
 
   static final DetectProcessor.Stores DETECT_STORES =
       new DetectProcessor.Stores(
@@ -100,7 +103,9 @@ public final class ChaperoneTopology {
           BASELINES_STORE,
           BASELINE_DAYS_STORE,
           BASELINE_CACHE_STORE,
-          AGENT_CREDENTIALS_STORE);
+          AGENT_CREDENTIALS_STORE,
+          OBSERVED_FLEET_STORE,
+          UNREGISTERED_STORE);
 
   /**
    * Rejected registry and config records of one topology, newest first, for the operators' views.
@@ -213,11 +218,21 @@ public final class ChaperoneTopology {
                 // write (and one changelog record) per commit
                 .withCachingEnabled(),
             storage));
+    builder.addStateStore(
+        logged(
+            Stores.keyValueStoreBuilder(
+                    keyValue(UNREGISTERED_STORE, storage), Serdes.String(), Serdes.Long())
+                .withCachingEnabled(),
+            storage));
+    ObservedFleetProcessor.Stores fleetStores =
+        new ObservedFleetProcessor.Stores(
+            OBSERVED_FLEET_STORE, UNREGISTERED_STORE, REGISTRY_STORE, config.unregisteredLimits());
     KStream<byte[], AgentAction> observed =
         byAgent.processValues(
-            () -> new ObservedFleetProcessor(OBSERVED_FLEET_STORE),
+            () -> new ObservedFleetProcessor(fleetStores, metrics),
             Named.as(OBSERVE_FLEET),
-            OBSERVED_FLEET_STORE);
+            OBSERVED_FLEET_STORE,
+            UNREGISTERED_STORE);
 
     addGlobalTables(builder, config, registry, metrics, rejections);
     addDetectionStores(builder, config, storage);
@@ -230,13 +245,17 @@ public final class ChaperoneTopology {
             () -> AvroSerde.forValues(DetectorConfig.class, registry).deserializer());
     KStream<String, Object> detected =
         observed.process(
-            () -> new DetectProcessor(DETECT_STORES, detection, config.scoresEnabled()),
+            () ->
+                new DetectProcessor(
+                    DETECT_STORES, config.unregisteredLimits(), detection, config.scoresEnabled()),
             Named.as(DETECT),
             EVENT_IDS_STORE,
             BASELINES_STORE,
             BASELINE_DAYS_STORE,
             BASELINE_CACHE_STORE,
-            AGENT_CREDENTIALS_STORE);
+            AGENT_CREDENTIALS_STORE,
+            OBSERVED_FLEET_STORE,
+            UNREGISTERED_STORE);
 
     KStream<String, Object> shared =
         detected
@@ -263,6 +282,17 @@ public final class ChaperoneTopology {
                     .withKeySerde(Serdes.String())
                     .withValueSerde(AvroSerde.forValues(Alert.class, null)))
             .mapValues(alert -> (Object) alert, Named.as("shared-alert-as-finding"));
+    // Fleet-level alerts about untracked unregistered agents come from every partition: bring them
+    // to one, so that one alert counts them all.
+    KStream<String, Object> fleetAlerts =
+        detected
+            .filter((key, value) -> isFleetAlert(key, value), Named.as("fleet-alerts-only"))
+            .mapValues(value -> (Alert) value, Named.as("as-fleet-alert"))
+            .repartition(
+                Repartitioned.<String, Alert>as(FLEET_ALERTS)
+                    .withKeySerde(Serdes.String())
+                    .withValueSerde(AvroSerde.forValues(Alert.class, null)))
+            .mapValues(alert -> (Object) alert, Named.as("fleet-alert-as-finding"));
     builder.addStateStore(
         logged(
             Stores.keyValueStoreBuilder(
@@ -284,9 +314,13 @@ public final class ChaperoneTopology {
     KStream<String, Object> aggregated =
         detected
             .filter(
-                (key, value) -> !(value instanceof CredentialUse) && !(value instanceof EventScore),
+                (key, value) ->
+                    !(value instanceof CredentialUse)
+                        && !(value instanceof EventScore)
+                        && !isFleetAlert(key, value),
                 Named.as("detected-findings"))
             .merge(sharedByAgent, Named.as("findings"))
+            .merge(fleetAlerts, Named.as("findings-and-fleet-alerts"))
             .process(
                 () ->
                     new AlertAggregationProcessor(
@@ -532,6 +566,10 @@ public final class ChaperoneTopology {
       problems.add("owner: missing");
     }
     return problems;
+  }
+
+  private static boolean isFleetAlert(String key, Object value) {
+    return value instanceof Alert && UnregisteredAgents.FLEET_KEY.equals(key);
   }
 
   private static boolean isAgentKey(byte[] key, AgentAction action) {

@@ -75,6 +75,18 @@ class HostileInputTest {
     deadLetters =
         driver.createOutputTopic(
             config.deadLettersTopic(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    // the control agent is registered: mutated agent ids are a flood of unknown agents, which
+    // Chaperone stops following one by one (see UnregisteredFloodTest)
+    driver
+        .createInputTopic(
+            config.registryTopic(),
+            new org.apache.kafka.common.serialization.StringSerializer(),
+            new ByteArraySerializer())
+        .pipeInput(
+            "control-agent",
+            AvroSerde.forValues(dev.chaperone.schema.AgentRegistration.class, registry)
+                .serializer()
+                .serialize(config.registryTopic(), DetectionHarness.registration("control-agent")));
   }
 
   @AfterEach

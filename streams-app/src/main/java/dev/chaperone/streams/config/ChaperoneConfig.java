@@ -97,6 +97,22 @@ public final class ChaperoneConfig extends AbstractConfig {
   private static final String BASELINE_CACHE_CAPACITY_DOC =
       "Decoded baselines kept in memory per stream task; dirty ones are written back at each commit.";
 
+  public static final String UNREGISTERED_MAX_TRACKED_CONFIG = "chaperone.unregistered.max.tracked";
+  private static final String UNREGISTERED_MAX_TRACKED_DOC =
+      "Unregistered agents each stream task (partition) follows one by one: inventory entry,"
+          + " baseline, alerts of their own. Actions of further unknown agents only update one"
+          + " fleet-level UNREGISTERED_AGENT alert.";
+
+  public static final String UNREGISTERED_ADMISSIONS_PER_HOUR_CONFIG =
+      "chaperone.unregistered.admissions.per.hour";
+  private static final String UNREGISTERED_ADMISSIONS_PER_HOUR_DOC =
+      "New unregistered agents each stream task starts following per hour of event time, so that a"
+          + " flood of made-up ids pages the SOC once, not once per id.";
+
+  public static final String UNREGISTERED_TTL_MS_CONFIG = "chaperone.unregistered.ttl.ms";
+  private static final String UNREGISTERED_TTL_MS_DOC =
+      "An unregistered agent silent this long (event time) is forgotten with its state.";
+
   private static final ConfigDef CONFIG =
       new ConfigDef()
           .define(
@@ -256,6 +272,27 @@ public final class ChaperoneConfig extends AbstractConfig {
               Importance.MEDIUM,
               BASELINE_CACHE_CAPACITY_DOC)
           .define(
+              UNREGISTERED_MAX_TRACKED_CONFIG,
+              Type.INT,
+              1_000,
+              Range.atLeast(0),
+              Importance.MEDIUM,
+              UNREGISTERED_MAX_TRACKED_DOC)
+          .define(
+              UNREGISTERED_ADMISSIONS_PER_HOUR_CONFIG,
+              Type.INT,
+              20,
+              Range.atLeast(0),
+              Importance.MEDIUM,
+              UNREGISTERED_ADMISSIONS_PER_HOUR_DOC)
+          .define(
+              UNREGISTERED_TTL_MS_CONFIG,
+              Type.LONG,
+              Duration.ofDays(7).toMillis(),
+              Range.atLeast(1),
+              Importance.LOW,
+              UNREGISTERED_TTL_MS_DOC)
+          .define(
               FUTURE_TOLERANCE_MS_CONFIG,
               Type.LONG,
               Duration.ofMinutes(10).toMillis(),
@@ -387,6 +424,14 @@ public final class ChaperoneConfig extends AbstractConfig {
 
   public int baselineCacheCapacity() {
     return getInt(BASELINE_CACHE_CAPACITY_CONFIG);
+  }
+
+  /** The bounds on unregistered agents followed one by one, per stream task. */
+  public dev.chaperone.streams.fleet.UnregisteredAgents.Limits unregisteredLimits() {
+    return new dev.chaperone.streams.fleet.UnregisteredAgents.Limits(
+        getInt(UNREGISTERED_MAX_TRACKED_CONFIG),
+        getInt(UNREGISTERED_ADMISSIONS_PER_HOUR_CONFIG),
+        Duration.ofMillis(getLong(UNREGISTERED_TTL_MS_CONFIG)));
   }
 
   public long futureToleranceMs() {

@@ -3,6 +3,7 @@ package dev.chaperone.streams.contract;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.Credential;
 import dev.chaperone.schema.DelegationHop;
+import dev.chaperone.streams.fleet.UnregisteredAgents;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +55,7 @@ public final class ActionContract {
   public void validate(AgentAction action, long nowMs) throws ContractViolationException {
     requireId(action.getEventId(), "eventId");
     requireId(action.getAgentId(), "agentId");
+    agentId(action.getAgentId());
     requireId(action.getTool(), "tool");
     Instant occurredAt = action.getOccurredAt();
     if (occurredAt == null || occurredAt.toEpochMilli() < 0) {
@@ -124,6 +126,30 @@ public final class ActionContract {
                 + " characters, more than the "
                 + MAX_ATTRIBUTE_CHARS
                 + " accepted");
+      }
+    }
+  }
+
+  /**
+   * Agent ids key state and alerts: no control characters (they would forge lines in the SOC's
+   * views and break the stores' key layout) and not Chaperone's reserved prefix.
+   */
+  private static void agentId(String value) throws ContractViolationException {
+    if (value.startsWith(UnregisteredAgents.RESERVED_PREFIX)) {
+      throw new ContractViolationException(
+          "agentId",
+          "starts with \""
+              + UnregisteredAgents.RESERVED_PREFIX
+              + "\", which Chaperone reserves for its fleet-level alerts");
+    }
+    for (int i = 0; i < value.length(); i++) {
+      if (Character.isISOControl(value.charAt(i))) {
+        throw new ContractViolationException(
+            "agentId",
+            "contains the control character U+"
+                + String.format("%04X", (int) value.charAt(i))
+                + " at index "
+                + i);
       }
     }
   }

@@ -1,6 +1,7 @@
 package dev.chaperone.streams.fleet;
 
 import dev.chaperone.schema.AgentAction;
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
@@ -8,28 +9,51 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Keeps the observed-fleet inventory: one {@link ObservedAgent} per agent id, updated by every
- * valid action, and passes the action on unchanged.
+ * valid action, and passes the action on unchanged. An agent missing from the registry gets an
+ * entry only while {@link UnregisteredAgents} admits it, so a flood of made-up ids cannot grow the
+ * inventory without bound.
  */
 public final class ObservedFleetProcessor
     implements FixedKeyProcessor<byte[], AgentAction, AgentAction> {
 
-  private final String storeName;
+  /** The stores this processor uses and the bounds on unregistered agents. */
+  public record Stores(
+      String fleet, String unregistered, String registry, UnregisteredAgents.Limits limits) {}
+
+  private final Stores stores;
+  private final ChaperoneMetrics metrics;
   private FixedKeyProcessorContext<byte[], AgentAction> context;
   private KeyValueStore<String, ObservedAgent> fleet;
+  private KeyValueStore<String, byte[]> registry;
+  private UnregisteredAgents unregistered;
 
-  public ObservedFleetProcessor(String storeName) {
-    this.storeName = storeName;
+  public ObservedFleetProcessor(Stores stores, ChaperoneMetrics metrics) {
+    this.stores = stores;
+    this.metrics = metrics;
   }
 
   @Override
   public void init(FixedKeyProcessorContext<byte[], AgentAction> context) {
     this.context = context;
-    this.fleet = context.getStateStore(storeName);
+    this.fleet = context.getStateStore(stores.fleet());
+    this.registry = context.getStateStore(stores.registry());
+    this.unregistered =
+        new UnregisteredAgents(context.getStateStore(stores.unregistered()), stores.limits());
   }
 
   @Override
   public void process(FixedKeyRecord<byte[], AgentAction> record) {
     AgentAction action = record.value();
+    if (registry.get(action.getAgentId()) == null) {
+      UnregisteredAgents.Admission admission =
+          unregistered.admit(
+              action.getAgentId(), Math.max(context.currentStreamTimeMs(), record.timestamp()));
+      metrics.unregistered(admission);
+      if (!admission.tracked()) {
+        context.forward(record);
+        return;
+      }
+    }
     long occurredAt = action.getOccurredAt().toEpochMilli();
     ObservedAgent agent = fleet.get(action.getAgentId());
     if (agent == null) {

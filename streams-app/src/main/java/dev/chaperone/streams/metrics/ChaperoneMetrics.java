@@ -225,6 +225,34 @@ public final class ChaperoneMetrics {
         .record(score);
   }
 
+  /**
+   * Actions of unregistered agents by {@code admission}: {@code tracked} (followed one by one),
+   * {@code admitted} (newly followed), {@code over-cap} or {@code over-rate} (not followed: counted
+   * in the fleet-level alert only).
+   */
+  public static final String UNREGISTERED = "chaperone.unregistered.actions";
+
+  /** Unregistered agents forgotten, by {@code reason}: {@code registered} or {@code expired}. */
+  public static final String UNREGISTERED_FORGOTTEN = "chaperone.unregistered.forgotten";
+
+  public static final String TAG_ADMISSION = "admission";
+
+  public void unregistered(dev.chaperone.streams.fleet.UnregisteredAgents.Admission admission) {
+    Counter.builder(UNREGISTERED)
+        .description("Actions of unregistered agents, by whether the agent is tracked one by one")
+        .tag(TAG_ADMISSION, admission.tag())
+        .register(registry)
+        .increment();
+  }
+
+  public void unregisteredForgotten(String reason, int agents) {
+    Counter.builder(UNREGISTERED_FORGOTTEN)
+        .description("Unregistered agents no longer tracked: registered since, or silent too long")
+        .tag(TAG_REASON, reason)
+        .register(registry)
+        .increment(agents);
+  }
+
   /** Current count of a counter, 0 when it was never incremented. */
   public double count(String name, String... tags) {
     Counter counter = registry.find(name).tags(tags).counter();

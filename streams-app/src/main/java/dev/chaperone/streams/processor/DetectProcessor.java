@@ -13,6 +13,8 @@ import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.DetectorMode;
 import dev.chaperone.streams.detect.ActionChecks;
 import dev.chaperone.streams.detect.EffectiveConfig;
+import dev.chaperone.streams.fleet.ObservedAgent;
+import dev.chaperone.streams.fleet.UnregisteredAgents;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.state.BaselineCacheStore;
 import java.time.Duration;
@@ -21,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -46,7 +49,9 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
       String baselines,
       String baselineDays,
       String baselineCache,
-      String agentCredentials) {}
+      String agentCredentials,
+      String observedFleet,
+      String unregistered) {}
 
   static final long DEDUP_WINDOW_MS = Duration.ofHours(24).toMillis();
 
@@ -56,6 +61,7 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
   public static final Duration SIGHTING_RETENTION = Duration.ofDays(3);
 
   private final Stores stores;
+  private final UnregisteredAgents.Limits unregisteredLimits;
   private final boolean emitScores;
   private final ChaperoneMetrics metrics;
   private final DetectionContext.Factory detectionFactory;
@@ -64,17 +70,22 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
   private WindowStore<String, Long> eventIds;
   private BaselineCacheStore baselines;
   private WindowStore<String, Long> agentCredentials;
+  private KeyValueStore<String, ObservedAgent> observedFleet;
+  private UnregisteredAgents unregistered;
   private DetectionContext detection;
 
-  public DetectProcessor(Stores stores, DetectionContext.Factory detectionFactory) {
-    this(stores, detectionFactory, false);
-  }
-
-  /** With {@code emitScores}, every event's {@link EventScore} is forwarded too. */
+  /**
+   * With {@code emitScores}, every event's {@link EventScore} is forwarded too; unregistered agents
+   * are tracked one by one within {@code unregisteredLimits}.
+   */
   public DetectProcessor(
-      Stores stores, DetectionContext.Factory detectionFactory, boolean emitScores) {
+      Stores stores,
+      UnregisteredAgents.Limits unregisteredLimits,
+      DetectionContext.Factory detectionFactory,
+      boolean emitScores) {
     this.emitScores = emitScores;
     this.stores = stores;
+    this.unregisteredLimits = unregisteredLimits;
     this.metrics = detectionFactory.metrics();
     this.detectionFactory = detectionFactory;
   }
@@ -88,7 +99,31 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
     KeyValueStore<String, byte[]> days = context.getStateStore(stores.baselineDays());
     this.baselines.bind(heads, days);
     this.agentCredentials = context.getStateStore(stores.agentCredentials());
+    this.observedFleet = context.getStateStore(stores.observedFleet());
+    this.unregistered =
+        new UnregisteredAgents(context.getStateStore(stores.unregistered()), unregisteredLimits);
     this.detection = detectionFactory.create(context);
+    context.schedule(SWEEP_INTERVAL, PunctuationType.STREAM_TIME, this::sweepUnregistered);
+  }
+
+  /** How often (stream time) unregistered agents that were registered or went silent are let go. */
+  static final Duration SWEEP_INTERVAL = Duration.ofHours(1);
+
+  private void sweepUnregistered(long streamTimeMs) {
+    UnregisteredAgents.Swept swept =
+        unregistered.sweep(
+            streamTimeMs,
+            agentId -> detection.registration(agentId) != null,
+            agentId -> {
+              ObservedAgent seen = observedFleet.get(agentId);
+              return seen == null ? Long.MIN_VALUE : seen.lastSeenMs();
+            },
+            agentId -> {
+              observedFleet.delete(agentId);
+              baselines.delete(agentId);
+            });
+    metrics.unregisteredForgotten("registered", swept.registered());
+    metrics.unregisteredForgotten("expired", swept.expired());
   }
 
   @Override
@@ -105,6 +140,10 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
       return;
     }
 
+    if (registration == null && !unregistered.isTracked(action.getAgentId())) {
+      untracked(record, action, effective);
+      return;
+    }
     List<Finding> findings = new ArrayList<>();
     if (registration == null) {
       unregistered(action, findings);
@@ -152,6 +191,30 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
                 + " with "
                 + action.getTool()
                 + (action.getResource() == null ? "" : " on " + action.getResource())));
+  }
+
+  /**
+   * An unregistered agent beyond what this task tracks one by one: no state of its own, one
+   * fleet-level alert ({@link UnregisteredAgents#FLEET_KEY}) that every such action updates.
+   */
+  private void untracked(
+      Record<byte[], AgentAction> record, AgentAction action, EffectiveConfig effective) {
+    Finding finding =
+        Finding.of(
+            Rule.UNREGISTERED_AGENT,
+            "agents missing from the registry are acting faster than Chaperone follows them one"
+                + " by one (at most "
+                + unregisteredLimits.maxTracked()
+                + " per partition, "
+                + unregisteredLimits.admissionsPerHour()
+                + " new per hour); latest: "
+                + action.getAgentId()
+                + " performed "
+                + action.getActionType()
+                + " with "
+                + action.getTool()
+                + (action.getResource() == null ? "" : " on " + action.getResource()));
+    detection.emit(context, record, finding, action, null, effective, UnregisteredAgents.FLEET_KEY);
   }
 
   private void behaviour(

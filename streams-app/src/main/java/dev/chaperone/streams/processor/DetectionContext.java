@@ -94,6 +94,18 @@ public final class DetectionContext {
       AgentAction action,
       AgentRegistration registration,
       EffectiveConfig effective) {
+    emit(context, record, finding, action, registration, effective, action.getAgentId());
+  }
+
+  /** As {@link #emit}, the alert filed and keyed under {@code alertAgentId}. */
+  <K, V> void emit(
+      ProcessorContext<String, Object> context,
+      Record<K, V> record,
+      Finding finding,
+      AgentAction action,
+      AgentRegistration registration,
+      EffectiveConfig effective,
+      String alertAgentId) {
     metrics.finding(finding.rule().name());
     if (effective.mode() != DetectorMode.ALERT) {
       return;
@@ -101,12 +113,13 @@ public final class DetectionContext {
     Alert alert =
         AlertFactory.alert(
             finding, action, registration, effective.severityOverrides(), effective.version());
-    context.forward(record.withKey(action.getAgentId()).withValue((Object) alert));
+    if (!alertAgentId.equals(action.getAgentId())) {
+      alert = Alert.newBuilder(alert).setAgentId(alertAgentId).build();
+    }
+    context.forward(record.withKey(alertAgentId).withValue((Object) alert));
     if (finding.rule().isDelegation()) {
       context.forward(
-          record
-              .withKey(action.getAgentId())
-              .withValue((Object) AlertFactory.violation(finding, action)));
+          record.withKey(alertAgentId).withValue((Object) AlertFactory.violation(finding, action)));
     }
   }
 }

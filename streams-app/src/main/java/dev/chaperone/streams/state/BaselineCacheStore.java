@@ -3,12 +3,15 @@ package dev.chaperone.streams.state;
 import dev.chaperone.baseline.Baseline;
 import dev.chaperone.baseline.BaselineCodec;
 import dev.chaperone.baseline.BaselineConfig;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.internals.CacheFlushListener;
@@ -133,6 +136,20 @@ public final class BaselineCacheStore implements StateStore, CachedStateStore<St
     entries.put(agentId, new Entry(baseline));
     evictBeyondCapacity();
     return baseline;
+  }
+
+  /** Forgets the baseline of {@code agentId}: from memory, and its head and days from the store. */
+  public void delete(String agentId) {
+    entries.remove(agentId);
+    backing.delete(agentId);
+    List<String> dayKeys = new ArrayList<>();
+    // day keys are the agent id, a NUL and the day: they sort between these two
+    try (KeyValueIterator<String, byte[]> it = days.range(agentId + '\u0000', agentId + '\u0001')) {
+      while (it.hasNext()) {
+        dayKeys.add(it.next().key);
+      }
+    }
+    dayKeys.forEach(days::delete);
   }
 
   /** Marks the baseline of {@code agentId} as changed, to be written back at the next commit. */
