@@ -57,33 +57,66 @@ class DetectionBehaviourTest {
   private void history(boolean longLivedWildcardToken) {
     SplittableRandom random = new SplittableRandom(2026);
     for (int d = 0; d < 30; d++) {
-      if (d % 7 >= 5) {
-        continue;
-      }
-      int sessions = 8 + random.nextInt(4);
-      List<Instant> starts = new java.util.ArrayList<>();
-      for (int s = 0; s < sessions; s++) {
-        starts.add(
-            START
-                .plus(Duration.ofDays(d))
-                .plus(Duration.ofMinutes(8 * 60 + random.nextInt(9 * 60))));
-      }
-      java.util.Collections.sort(
-          starts); // in event-time order: older than the grace period would not train
-      for (int s = 0; s < sessions; s++) {
-        Instant t = starts.get(s);
-        String thread = "forum://thread/" + (8000 + random.nextInt(3000));
-        String session = "s-" + d + "-" + s;
+      routineDay(d, random, 0, null, longLivedWildcardToken);
+    }
+    harness.alerts();
+  }
+
+  /** What replaces the knowledge-base step of a session: its action type, tool and resource. */
+  private record KbStep(ActionType type, String tool, String resourcePrefix) {}
+
+  /** How each swapped-in step fared: sent, and whether it raised a behavioural finding. */
+  private record Swapped(int sent, int flagged) {}
+
+  /**
+   * Day {@code d} (from START) of the routine, nothing on the 6th and 7th day of each week: 8 to 11
+   * sessions in working hours, each "read the thread, look it up, reply there". With probability
+   * {@code share} a session's look-up is {@code swap} instead (the random stream is only drawn for
+   * it when {@code share > 0}, so the plain routine stays the same).
+   */
+  private Swapped routineDay(
+      int d, SplittableRandom random, double share, KbStep swap, boolean wildcard) {
+    return routineDay(d, random, share, swap, wildcard, 1);
+  }
+
+  /** As above, with {@code busy} times as many sessions. */
+  private Swapped routineDay(
+      int d, SplittableRandom random, double share, KbStep swap, boolean wildcard, int busy) {
+    if (d % 7 >= 5) {
+      return new Swapped(0, 0);
+    }
+    int sessions = (8 + random.nextInt(4)) * busy;
+    List<Instant> starts = new java.util.ArrayList<>();
+    for (int s = 0; s < sessions; s++) {
+      starts.add(
+          START.plus(Duration.ofDays(d)).plus(Duration.ofMinutes(8 * 60 + random.nextInt(9 * 60))));
+    }
+    // in event-time order: older than the grace period would not train
+    java.util.Collections.sort(starts);
+    int sent = 0;
+    int flagged = 0;
+    for (int s = 0; s < sessions; s++) {
+      Instant t = starts.get(s);
+      String thread = "forum://thread/" + (8000 + random.nextInt(3000));
+      String session = "s-" + d + "-" + s;
+      harness.send(
+          step(t, session, thread, ActionType.RESOURCE_READ, "forum.read", thread, null, wildcard));
+      int item = random.nextInt(300);
+      if (share > 0 && random.nextDouble() < share) {
+        double before = behaviouralFindings();
         harness.send(
             step(
-                t,
+                t.plusSeconds(20),
                 session,
                 thread,
-                ActionType.RESOURCE_READ,
-                "forum.read",
-                thread,
+                swap.type(),
+                swap.tool(),
+                swap.resourcePrefix() + item,
                 null,
-                longLivedWildcardToken));
+                wildcard));
+        sent++;
+        flagged += behaviouralFindings() > before ? 1 : 0;
+      } else {
         harness.send(
             step(
                 t.plusSeconds(20),
@@ -91,22 +124,27 @@ class DetectionBehaviourTest {
                 thread,
                 ActionType.TOOL_CALL,
                 "kb.search",
-                "kb://search/" + random.nextInt(300),
+                "kb://search/" + item,
                 null,
-                longLivedWildcardToken));
-        harness.send(
-            step(
-                t.plusSeconds(60),
-                session,
-                thread,
-                ActionType.MESSAGE_PUBLISH,
-                "forum.reply",
-                thread,
-                random.nextDouble() < 0.7 ? "SUMMARY" : "ANSWER",
-                longLivedWildcardToken));
+                wildcard));
       }
+      harness.send(
+          step(
+              t.plusSeconds(60),
+              session,
+              thread,
+              ActionType.MESSAGE_PUBLISH,
+              "forum.reply",
+              thread,
+              random.nextDouble() < 0.7 ? "SUMMARY" : "ANSWER",
+              wildcard));
     }
-    harness.alerts();
+    return new Swapped(sent, flagged);
+  }
+
+  private double behaviouralFindings() {
+    return harness.metrics.count(
+        ChaperoneMetrics.FINDINGS, ChaperoneMetrics.TAG_RULE, Rule.BEHAVIOURAL_DEVIATION.name());
   }
 
   private AgentAction step(
@@ -259,6 +297,116 @@ class DetectionBehaviourTest {
     System.out.println(
         "flood: 3,000 actions in an hour; learned " + learned + "; alerts " + behavioural.size());
     assertTrue(learned >= 0 && learned < 100, "learned from the flood: " + learned + " of 3,000");
+  }
+
+  @Test
+  void shouldStillAlertOnASuddenShiftAfterADayOfIt() {
+    // Given 30 days of routine, then the agent exports the knowledge base in every session instead
+    // of searching it: a whole day of it, then the next day
+    history(false);
+    KbStep export = new KbStep(ActionType.DATA_EXPORT, "kb.export", "kb://export/");
+    SplittableRandom random = new SplittableRandom(7);
+    Swapped first = routineDay(30, random, 1.0, export, false);
+    List<Alert> firstDay = harness.alerts();
+    Swapped second = routineDay(31, random, 1.0, export, false);
+    List<Alert> secondDay = harness.alerts();
+    long learned = harness.baseline(AGENT).count("TOOL", "kb.export", null);
+    System.out.printf(
+        "sudden shift: day 1 %d of %d exports flagged, day 2 %d of %d; new behavioural alerts on"
+            + " day 2: %d; exports learned %d%n",
+        first.flagged(),
+        first.sent(),
+        second.flagged(),
+        second.sent(),
+        newBehavioural(secondDay),
+        learned);
+
+    // Then after a day of it the new behaviour still alerts: it was not learned as normal
+    assertTrue(first.sent() >= 8 && second.sent() >= 8);
+    assertTrue(second.flagged() > second.sent() / 2, second.flagged() + " of " + second.sent());
+    assertTrue(newBehavioural(firstDay) > 0 && newBehavioural(secondDay) > 0);
+    assertTrue(learned < (first.sent() + second.sent()) / 10, "learned " + learned);
+  }
+
+  @Test
+  void shouldKeepAlertingOnANewToolCreepingInAFewPercentADay() {
+    // Given 30 days of routine, then a tool the agent never used takes 3 % more of its sessions
+    // every working day, for three weeks
+    history(false);
+    KbStep fetch = new KbStep(ActionType.TOOL_CALL, "kb.fetch", "kb://vault/");
+    SplittableRandom random = new SplittableRandom(7);
+    int day = 0;
+    int lateSent = 0;
+    int lateFlagged = 0;
+    int sent = 0;
+    for (int d = 30; d < 51; d++) {
+      if (d % 7 < 5) {
+        day++;
+      }
+      Swapped swapped = routineDay(d, random, 0.03 * day, fetch, false);
+      sent += swapped.sent();
+      if (day > 7) {
+        lateSent += swapped.sent();
+        lateFlagged += swapped.flagged();
+      }
+    }
+    long learned = harness.baseline(AGENT).count("TOOL", "kb.fetch", null);
+    System.out.printf(
+        "creeping new tool: %d sessions used it; after the first week %d of %d flagged; learned"
+            + " %d%n",
+        sent, lateFlagged, lateSent, learned);
+
+    // Then creeping in slowly does not teach it: it keeps alerting and stays out of the baseline
+    assertTrue(lateSent >= 20, "sent " + lateSent);
+    assertTrue(lateFlagged > lateSent / 2, lateFlagged + " of " + lateSent);
+    assertTrue(learned < sent / 10, "learned " + learned + " of " + sent);
+  }
+
+  @Test
+  void shouldRaiseTheDriftSignalWhenARareKnownToolGrows() {
+    // Given a busier agent (about 120 actions a working day) of which one session in four fetches
+    // from the vault instead of searching, for 30 days; then that share grows by 9 % of sessions
+    // (3 % of its actions) every working day, each fetch unremarkable on its own
+    KbStep fetch = new KbStep(ActionType.TOOL_CALL, "kb.fetch", "kb://vault/");
+    SplittableRandom random = new SplittableRandom(2026);
+    for (int d = 0; d < 30; d++) {
+      routineDay(d, random, 0.25, fetch, false, 4);
+    }
+    harness.alerts();
+    int day = 0;
+    Swapped last = null;
+    for (int d = 30; d < 51; d++) {
+      if (d % 7 < 5) {
+        day++;
+      }
+      last = routineDay(d, random, Math.min(1.0, 0.25 + 0.09 * day), fetch, false, 4);
+    }
+    List<Alert> drift =
+        harness.alerts().stream()
+            .filter(a -> a.getRuleId().equals(Rule.BEHAVIOURAL_DEVIATION.name()))
+            .filter(
+                a ->
+                    a.getSignals().stream()
+                        .anyMatch(s -> s.getSignal().equals("drift") && s.getSigma() >= 4.0))
+            .toList();
+    System.out.println(
+        "rare known tool growing: "
+            + drift.size()
+            + " behavioural alerts carry a drift signal >= 4σ"
+            + (drift.isEmpty() ? "" : "; first: " + drift.get(0).getExplanation()));
+
+    // Then the drift signal catches it, and says what drifted
+    assertTrue(last.flagged() < last.sent(), "each fetch alone is not the alert");
+    assertFalse(drift.isEmpty(), "no alert carries the drift signal");
+    assertTrue(
+        drift.get(0).getExplanation().contains("tool kb.fetch makes"),
+        drift.get(0).getExplanation());
+  }
+
+  private static long newBehavioural(List<Alert> alerts) {
+    return alerts.stream()
+        .filter(a -> a.getRuleId().equals(Rule.BEHAVIOURAL_DEVIATION.name()) && !a.getUpdate())
+        .count();
   }
 
   @Test
