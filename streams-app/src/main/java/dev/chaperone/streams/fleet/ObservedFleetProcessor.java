@@ -45,9 +45,11 @@ public final class ObservedFleetProcessor
   public void process(FixedKeyRecord<byte[], AgentAction> record) {
     AgentAction action = record.value();
     if (registry.get(action.getAgentId()) == null) {
+      // by the action's own time, not the task's stream time: stream time also moves with the
+      // task's other inputs, and admission must follow this partition's order alone so that a
+      // replay, a restart or a rebalance admits the same agents
       UnregisteredAgents.Admission admission =
-          unregistered.admit(
-              action.getAgentId(), Math.max(context.currentStreamTimeMs(), record.timestamp()));
+          unregistered.admit(action.getAgentId(), record.timestamp());
       metrics.unregistered(admission);
       if (!admission.tracked()) {
         context.forward(record);

@@ -12,12 +12,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Which unregistered agents a stream task follows one by one, so that state for agents nobody
  * registered stays bounded whatever ids arrive. An unknown agent is <em>admitted</em> (tracked: its
  * own inventory entry, baseline and alerts) while the task tracks fewer than {@link
- * Limits#maxTracked} and has admitted fewer than {@link Limits#admissionsPerHour} in the current
- * stream-time hour; otherwise it is <em>refused</em> and its actions only count towards one
- * fleet-level alert. Tracked agents silent for {@link Limits#ttl} are forgotten (see {@link
+ * Limits#maxTracked} and has admitted fewer than {@link Limits#admissionsPerHour} in the hour
+ * (event time) of the action; otherwise it is <em>refused</em> and its actions only count towards
+ * one fleet-level alert. Tracked agents silent for {@link Limits#ttl} are forgotten (see {@link
  * #sweep}), as are agents that have since been registered.
  *
- * <p>The store maps agent id to the stream time of admission. Counts are rebuilt from it lazily, so
+ * <p>The store maps agent id to the event time of admission. Counts are rebuilt from it lazily, so
  * after a crash they follow the restored (committed) store: the same input admits the same agents.
  */
 public final class UnregisteredAgents {
@@ -81,12 +81,12 @@ public final class UnregisteredAgents {
     return store.get(agentId) != null;
   }
 
-  /** Admits {@code agentId} if the limits allow, at stream time {@code streamTimeMs}. */
-  public Admission admit(String agentId, long streamTimeMs) {
+  /** Admits {@code agentId} if the limits allow, at event time {@code atMs}. */
+  public Admission admit(String agentId, long atMs) {
     if (store.get(agentId) != null) {
       return Admission.TRACKED;
     }
-    long hour = streamTimeMs - Math.floorMod(streamTimeMs, HOUR_MS);
+    long hour = atMs - Math.floorMod(atMs, HOUR_MS);
     if (tracked < 0 || hour != budgetHour) {
       recount(hour);
     }
@@ -96,7 +96,7 @@ public final class UnregisteredAgents {
     if (admittedThisHour >= limits.admissionsPerHour()) {
       return Admission.OVER_RATE;
     }
-    store.put(agentId, streamTimeMs);
+    store.put(agentId, atMs);
     tracked++;
     admittedThisHour++;
     return Admission.ADMITTED;
