@@ -55,7 +55,7 @@ class CrashRecoveryIT {
 
   private static final String SCOPE = "crash-it";
   private static final int AGENTS = 40;
-  private static final int EVENTS = 6_000;
+  private static final int EVENTS = 6_000 * Integer.getInteger("chaperone.chaos.scale", 1);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
@@ -121,6 +121,14 @@ class CrashRecoveryIT {
           crashAlerts.values().stream().mapToLong(Long::longValue).sum(),
           cleanAlerts.values().stream().mapToLong(Long::longValue).sum(),
           duplicates,
+          lost.size());
+      KafkaTestSupport.closingFigures(
+          "CrashRecoveryIT",
+          EVENTS,
+          scored.size(),
+          0, // the input is all valid; the child JVMs' dead-letter metric is not visible here
+          crashAlerts.values().stream().mapToLong(Long::longValue).sum(),
+          duplicates + crashAlerts.values().stream().filter(c -> c > 1).count(),
           lost.size());
       assertTrue(seenAtKill < EVENTS, "killed mid-stream: " + seenAtKill);
       assertTrue(seenAtSecondKill < EVENTS, "killed again mid-stream: " + seenAtSecondKill);
@@ -192,7 +200,8 @@ class CrashRecoveryIT {
 
   /** 30 of 40 agents registered; some wildcard tokens and broken chains: alerts to compare. */
   private static List<String> produceInput(EmbeddedKafka kafka) {
-    Instant start = Instant.now().minus(Duration.ofDays(3));
+    // about 15 s between events: 6,000 span about a day
+    Instant start = Instant.now().minus(Duration.ofDays(EVENTS / 6_000 * 2L + 1));
     List<AgentAction> actions = new SampleFleet(17, AGENTS, start).actions(EVENTS);
     var registry = MockSchemaRegistry.forScope(SCOPE);
     var actionSerializer = AvroSerde.forValues(AgentAction.class, registry).serializer();

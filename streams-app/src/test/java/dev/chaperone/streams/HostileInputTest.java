@@ -101,7 +101,7 @@ class HostileInputTest {
     var confluent = AvroSerde.forValues(AgentAction.class, registry).serializer();
     var singleObject = AvroSerde.forValues(AgentAction.class, null).serializer();
     int foreignId = registry.register("foreign-value", DeadLetter.getClassSchema());
-    int mutated = 100_000;
+    int mutated = 100_000 * Integer.getInteger("chaperone.chaos.scale", 1);
     int valid = 0;
     for (int i = 0; i < mutated; i++) {
       AgentAction base =
@@ -131,6 +131,14 @@ class HostileInputTest {
         "hostile input: in=%d accepted=%.0f dead-letters=%.0f (on topic %d) controls processed=%d of %d%n",
         mutated + valid, accepted, dead, letters, fleet.get("control-agent").events(), valid);
 
+    KafkaTestSupport.closingFigures(
+        "HostileInputTest",
+        mutated + valid,
+        (long) metrics.total(ChaperoneMetrics.SCORED),
+        letters,
+        (long) metrics.total(ChaperoneMetrics.ALERTS),
+        0, // the mutated records carry unique event ids: none is a duplicate
+        mutated + valid - (long) (accepted + dead));
     assertEquals(
         mutated + valid, (long) (accepted + dead), "every record accepted or dead-lettered");
     assertEquals((long) dead, letters, "every rejection is on the dead-letter topic");

@@ -70,4 +70,65 @@ public final class KafkaTestSupport {
     }
     return action;
   }
+
+  /**
+   * Committed alerts of {@code topic}, keyed by rule, alert id and count, with how often each
+   * appears: an aggregated alert appears as the alert and its updates, so a record emitted twice
+   * shows as a 2. Read until the topic stays quiet for 3 s.
+   */
+  public static java.util.Map<String, Long> committedAlerts(
+      String bootstrap, String topic, dev.chaperone.streams.registry.SchemaRegistry registry) {
+    return readUntilQuiet(
+            bootstrap,
+            topic,
+            dev.chaperone.streams.serde.AvroSerde.forValues(
+                    dev.chaperone.schema.Alert.class, registry)
+                .deserializer(),
+            Duration.ofSeconds(3))
+        .stream()
+        .collect(
+            java.util.stream.Collectors.groupingBy(
+                a -> a.getRuleId() + "/" + a.getAlertId() + "#" + a.getCount(),
+                java.util.TreeMap::new,
+                java.util.stream.Collectors.counting()));
+  }
+
+  /** Committed scores of {@code topic} by event id, with how often each appears. */
+  public static java.util.Map<String, Long> committedScores(String bootstrap, String topic) {
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    return readUntilQuiet(
+            bootstrap,
+            topic,
+            (t, bytes) -> {
+              try {
+                return json.readTree(bytes).get("eventId").asText();
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            },
+            Duration.ofSeconds(3))
+        .stream()
+        .collect(
+            java.util.stream.Collectors.groupingBy(
+                id -> id, java.util.HashMap::new, java.util.stream.Collectors.counting()));
+  }
+
+  /**
+   * Prints a fault test's closing figures in one line, the same for every test: events in, scored,
+   * dead letters, alerts, duplicates, lost.
+   */
+  public static void closingFigures(
+      String test,
+      long in,
+      long scored,
+      long deadLetters,
+      long alerts,
+      long duplicates,
+      long lost) {
+    System.out.printf(
+        "closing figures %s: events in %d, scored %d, dead letters %d, alerts %d, duplicates %d,"
+            + " lost %d%n",
+        test, in, scored, deadLetters, alerts, duplicates, lost);
+  }
 }

@@ -99,6 +99,15 @@ class UnregisteredFloodTest {
         inventory.get("known-agent").events(),
         known);
 
+    KafkaTestSupport.closingFigures(
+        "UnregisteredFloodTest",
+        FLOOD + known,
+        (long) harness.metrics.total(ChaperoneMetrics.SCORED),
+        (long) harness.metrics.total(ChaperoneMetrics.DEAD_LETTERS),
+        alerts.size(),
+        (long) harness.metrics.total(ChaperoneMetrics.DUPLICATES),
+        FLOOD - (long) (tracked + refused));
+
     // Then every action is accounted for: followed one by one or counted in the fleet alert
     assertEquals(FLOOD, tracked + refused);
     assertEquals(ADMISSIONS_PER_HOUR, count("admitted"));

@@ -99,6 +99,23 @@ public final class EmbeddedKafka implements AutoCloseable {
     return directory;
   }
 
+  /**
+   * Stops the broker without deleting anything, waits {@code down}, and starts it again on the same
+   * port: a broker restart, for fault tests. Clients are left to notice and recover by themselves.
+   */
+  public void restartBroker(java.time.Duration down) throws InterruptedException {
+    for (var broker : cluster.brokers().values()) {
+      broker.shutdown();
+      broker.awaitShutdown();
+    }
+    LOG.info("embedded Kafka broker stopped; restarting in {} ms", down.toMillis());
+    Thread.sleep(down.toMillis());
+    for (var broker : cluster.brokers().values()) {
+      broker.startup();
+    }
+    LOG.info("embedded Kafka broker restarted at {}", bootstrapServers());
+  }
+
   /** Stops the broker and removes its directory. */
   @Override
   public void close() {
