@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,10 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Scale-out and rebalancing on a real broker: 50,000 events from 1,000 agents on 4-partition
  * topics, processed by one instance, by two instances of one application, and by one instance
- * joined by a second a third of the way through and then stopped two thirds of the way through (its
- * tasks move twice). All three produce exactly the same alerts (read committed), every event is
- * scored exactly once (the scores topic, read committed), none lost, none duplicated. {@code
- * -Dchaperone.chaos.scale=N} multiplies the events, for the long version.
+ * joined by a second (with two stream threads) a third of the way through and then stopped two
+ * thirds of the way through (its tasks move twice). All three produce exactly the same alerts (read
+ * committed), every event is scored exactly once (the scores topic, read committed), none lost,
+ * none duplicated. {@code -Dchaperone.chaos.scale=N} multiplies the events, for the long version.
  */
 class DetectionScaleOutIT {
 
@@ -69,11 +70,12 @@ class DetectionScaleOutIT {
     try {
       int instances = plan == Plan.TWO ? 2 : 1;
       for (int i = 0; i < instances; i++) {
-        start(run, i, apps, metrics);
+        start(run, i, apps, metrics, Map.of());
       }
       if (plan == Plan.JOIN_THEN_LEAVE) {
         FleetInput.awaitScored(() -> scored(metrics), EVENTS / 3);
-        start(run, 1, apps, metrics); // joins: tasks move to it
+        // joins with two stream threads: tasks move to it, and serdes serve threads at once
+        start(run, 1, apps, metrics, Map.of(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 2));
         FleetInput.awaitScored(() -> scored(metrics), 2 * EVENTS / 3);
         apps.remove(0).close(Duration.ofSeconds(30)); // leaves: its tasks move back
       }
@@ -130,10 +132,16 @@ class DetectionScaleOutIT {
     return (long) metrics.stream().mapToDouble(m -> m.total(ChaperoneMetrics.SCORED)).sum();
   }
 
-  private void start(String run, int instance, List<ChaperoneApp> apps, List<ChaperoneMetrics> all)
+  private void start(
+      String run,
+      int instance,
+      List<ChaperoneApp> apps,
+      List<ChaperoneMetrics> all,
+      Map<String, Object> extra)
       throws Exception {
     ChaperoneMetrics m = ChaperoneMetrics.inMemory();
-    ChaperoneApp app = new ChaperoneApp(FleetInput.config(kafka, SCOPE, run, instance, state), m);
+    ChaperoneApp app =
+        new ChaperoneApp(FleetInput.config(kafka, SCOPE, run, instance, state, extra), m);
     app.start();
     apps.add(app);
     all.add(m);

@@ -94,6 +94,17 @@ final class FleetInput {
   /** The config of instance {@code instance} of run {@code run} (its own app id and outputs). */
   static ChaperoneConfig config(
       EmbeddedKafka kafka, String scope, String run, int instance, Path state) {
+    return config(kafka, scope, run, instance, state, Map.of());
+  }
+
+  /** As above, with {@code extra} settings on top. */
+  static ChaperoneConfig config(
+      EmbeddedKafka kafka,
+      String scope,
+      String run,
+      int instance,
+      Path state,
+      Map<String, Object> extra) {
     Map<String, Object> settings = new HashMap<>();
     settings.put(ChaperoneConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     settings.put(ChaperoneConfig.APPLICATION_ID_CONFIG, scope + "-" + run);
@@ -110,6 +121,7 @@ final class FleetInput {
     settings.put(ChaperoneConfig.TOPICS_PARTITIONS_CONFIG, PARTITIONS);
     settings.put(StreamsConfig.STATE_DIR_CONFIG, state.resolve(run + "-" + instance).toString());
     settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    settings.putAll(extra);
     return new ChaperoneConfig(settings);
   }
 

@@ -109,6 +109,14 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object instead of the table.")
   boolean json;
 
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description =
+          "A setting of the detector (Chaperone's or Kafka Streams', e.g. commit.interval.ms=200)"
+              + " on top of the bench's; repeatable.")
+  Map<String, String> overrides = new HashMap<>();
+
   private static final String PASSTHROUGH_OUT = "bench.passthrough";
 
   @Override
@@ -126,6 +134,7 @@ final class BenchCommand implements Callable<Integer> {
       settings.put(ChaperoneConfig.RENDER_OCSF_CONFIG, false);
       settings.put(ChaperoneConfig.RENDER_ECS_CONFIG, false);
       settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("detector").toString());
+      settings.putAll(overrides);
       ChaperoneConfig config = new ChaperoneConfig(settings);
 
       // The traffic: the last events + rate × seconds are the measured pool, the 30 days before

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -79,8 +78,9 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     private final boolean isKey;
     private final SpecificDatumWriter<T> writer;
     private final byte[] singleObjectHeader;
-    private final Map<String, Integer> idsBySubject = new HashMap<>();
-    private BinaryEncoder encoder;
+    // one instance serves every stream thread: nothing here may be shared unguarded
+    private final Map<String, Integer> idsBySubject = new ConcurrentHashMap<>();
+    private final ThreadLocal<BinaryEncoder> encoders = new ThreadLocal<>();
 
     AvroSerializer(Schema schema, SchemaRegistry registry, boolean isKey) {
       this.schema = schema;
@@ -105,7 +105,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         out.writeBytes(singleObjectHeader);
       }
       try {
-        encoder = EncoderFactory.get().directBinaryEncoder(out, encoder);
+        BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, encoders.get());
+        encoders.set(encoder);
         writer.write(data, encoder);
         encoder.flush();
       } catch (IOException | AvroRuntimeException e) {
@@ -121,9 +122,10 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   public static final class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
     private final Schema readerSchema;
     private final SchemaRegistry registry;
-    private final Map<Long, Schema> knownByFingerprint = new HashMap<>();
+    // one instance serves every stream thread: nothing here may be shared unguarded
+    private final Map<Long, Schema> knownByFingerprint = new ConcurrentHashMap<>();
     private final Map<Schema, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
-    private BinaryDecoder decoder;
+    private final ThreadLocal<BinaryDecoder> decoders = new ThreadLocal<>();
 
     AvroDeserializer(
         Schema readerSchema, SchemaRegistry registry, Collection<Schema> olderWriterSchemas) {
@@ -215,7 +217,9 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
 
     private T decode(Schema writerSchema, byte[] data, int offset) {
       SpecificDatumReader<T> reader = readers.computeIfAbsent(writerSchema, this::readerFor);
-      decoder = DecoderFactory.get().binaryDecoder(data, offset, data.length - offset, decoder);
+      BinaryDecoder decoder =
+          DecoderFactory.get().binaryDecoder(data, offset, data.length - offset, decoders.get());
+      decoders.set(decoder);
       T value;
       try {
         value = reader.read(null, decoder);
