@@ -476,6 +476,10 @@ public final class ChaperoneConfig extends AbstractConfig {
     // formats a log string for every record of a task with an empty input (measured: a third of
     // the stream thread's CPU).
     props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
+    // one bounded block cache and memtable budget for every RocksDB instance of the process
+    props.put(
+        StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG,
+        dev.chaperone.streams.state.BoundedRocksDbConfig.class);
     Map<String, Object> passThrough = new HashMap<>(originals());
     for (String declared : CONFIG.names()) {
       if (declared.startsWith("chaperone.") || declared.startsWith("schema.registry.")) {

@@ -29,7 +29,6 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
-import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
  * Checks every action against the four gaps and emits what it finds, keyed by agent id: {@code
@@ -160,18 +159,18 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
 
   /**
    * True the first time {@code key} is seen within {@code window} (at most a day) of {@code at};
-   * remembers it. Sightings are kept in daily windows whose value is the exact time, so a lookup
-   * visits at most three windows whatever the event rate: the stores that hold them must retain
-   * {@link #SIGHTING_RETENTION}.
+   * remembers it. Sightings are kept in daily windows whose value is the exact time, so a lookup is
+   * three point reads (the day before, the day, the day after) whatever the event rate: the stores
+   * that hold them must retain {@link #SIGHTING_RETENTION}. A key sighted twice in one day keeps
+   * its latest time, which is the one nearest every later event.
    */
   private static boolean firstSighting(
       WindowStore<String, Long> store, String key, long at, long window) {
     long day = at - Math.floorMod(at, DAY_MS);
-    try (WindowStoreIterator<Long> seen = store.fetch(key, day - DAY_MS, day + DAY_MS)) {
-      while (seen.hasNext()) {
-        if (Math.abs(seen.next().value - at) < window) {
-          return false;
-        }
+    for (long d = day - DAY_MS; d <= day + DAY_MS; d += DAY_MS) {
+      Long seen = store.fetch(key, d);
+      if (seen != null && Math.abs(seen - at) < window) {
+        return false;
       }
     }
     store.put(key, at, day);
