@@ -47,6 +47,7 @@ class BrokerRestartIT {
 
   /** Runs the app over the whole input, restarting the broker {@code restarts} times on the way. */
   private Map<String, Long> run(String run, int restarts) throws Exception {
+    FleetInput.provision(kafka, FleetInput.config(kafka, SCOPE, run, 0, state));
     ChaperoneMetrics metrics = ChaperoneMetrics.inMemory();
     try (ChaperoneApp app =
         new ChaperoneApp(FleetInput.config(kafka, SCOPE, run, 0, state), metrics)) {

@@ -68,6 +68,8 @@ class CrashRecoveryIT {
       try (Admin admin = kafka.admin()) {
         TopicProvisioner.ensureTopics(admin, clean);
         TopicProvisioner.ensureTopics(admin, config(kafka, registry.url(), "crash"));
+        KafkaTestSupport.keepForever(
+            admin, "scores-clean", "scores-crash", "alerts-clean", "alerts-crash");
       }
       List<String> eventIds = produceInput(kafka);
 

@@ -68,6 +68,7 @@ class DetectionScaleOutIT {
     List<ChaperoneApp> apps = new ArrayList<>();
     List<ChaperoneMetrics> metrics = new ArrayList<>();
     try {
+      FleetInput.provision(kafka, FleetInput.config(kafka, SCOPE, run, 0, state));
       int instances = plan == Plan.TWO ? 2 : 1;
       for (int i = 0; i < instances; i++) {
         start(run, i, apps, metrics, Map.of());
@@ -93,7 +94,27 @@ class DetectionScaleOutIT {
         assertTrue(perInstance.get(1) > 0, "the joining instance took work: " + perInstance);
         assertTrue(perInstance.get(0) < EVENTS, "the leaving instance handed work: " + perInstance);
       }
-      assertEquals(EVENTS, scores.size(), run + ": every event scored");
+      assertEquals(
+          EVENTS,
+          scores.size(),
+          run
+              + ": every event scored; metrics: accepted "
+              + sum(metrics, ChaperoneMetrics.EVENTS, ChaperoneMetrics.TAG_OUTCOME, "accepted")
+              + ", scored "
+              + sum(metrics, ChaperoneMetrics.SCORED)
+              + ", duplicates "
+              + sum(metrics, ChaperoneMetrics.DUPLICATES)
+              + ", unregistered not tracked "
+              + (sum(
+                      metrics,
+                      ChaperoneMetrics.UNREGISTERED,
+                      ChaperoneMetrics.TAG_ADMISSION,
+                      "over-rate")
+                  + sum(
+                      metrics,
+                      ChaperoneMetrics.UNREGISTERED,
+                      ChaperoneMetrics.TAG_ADMISSION,
+                      "over-cap")));
       assertEquals(0, duplicates, run + ": no event scored twice");
       Map<String, Long> alerts =
           KafkaTestSupport.committedAlerts(kafka.bootstrapServers(), "alerts-" + run, registry);
@@ -125,6 +146,10 @@ class DetectionScaleOutIT {
         app.close(Duration.ofSeconds(30));
       }
     }
+  }
+
+  private static long sum(List<ChaperoneMetrics> metrics, String name, String... tags) {
+    return (long) metrics.stream().mapToDouble(m -> m.total(name, tags)).sum();
   }
 
   /** Events scored by the instances between them (work, including any redone after an abort). */

@@ -125,6 +125,14 @@ final class FleetInput {
     return new ChaperoneConfig(settings);
   }
 
+  /** Creates the outputs of a run's config, its scores and alerts kept whatever their age. */
+  static void provision(EmbeddedKafka kafka, ChaperoneConfig config) throws Exception {
+    try (Admin admin = kafka.admin()) {
+      dev.chaperone.streams.TopicProvisioner.ensureTopics(admin, config);
+      KafkaTestSupport.keepForever(admin, config.scoresTopic(), config.alertsTopic());
+    }
+  }
+
   /**
    * Waits until {@code scored} (events scored so far, e.g. a sum of instances' metrics) reaches
    * {@code atLeast}; fails after 4 minutes.

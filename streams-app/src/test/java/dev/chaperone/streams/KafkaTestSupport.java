@@ -131,4 +131,27 @@ public final class KafkaTestSupport {
             + " lost %d%n",
         test, in, scored, deadLetters, alerts, duplicates, lost);
   }
+
+  /**
+   * Sets {@code retention.ms=-1} on {@code topics}. Output records carry the event time of the
+   * action that caused them; inputs dated weeks back would otherwise be deleted by the broker's
+   * time retention before a test reads them back.
+   */
+  public static void keepForever(org.apache.kafka.clients.admin.Admin admin, String... topics)
+      throws Exception {
+    java.util.Map<
+            org.apache.kafka.common.config.ConfigResource,
+            java.util.Collection<org.apache.kafka.clients.admin.AlterConfigOp>>
+        changes = new java.util.HashMap<>();
+    for (String topic : topics) {
+      changes.put(
+          new org.apache.kafka.common.config.ConfigResource(
+              org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic),
+          List.of(
+              new org.apache.kafka.clients.admin.AlterConfigOp(
+                  new org.apache.kafka.clients.admin.ConfigEntry("retention.ms", "-1"),
+                  org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)));
+    }
+    admin.incrementalAlterConfigs(changes).all().get();
+  }
 }
