@@ -19,6 +19,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>The store maps agent id to the event time of admission. Counts are rebuilt from it lazily, so
  * after a crash they follow the restored (committed) store: the same input admits the same agents.
+ * Agents forgotten by a sweep of another holder of the same store (the detect step sweeps, the
+ * inventory step admits) show in this holder's counts at its next hourly recount; until then the
+ * count errs high, so the bound holds and a few admissions may wait for the hour.
  */
 public final class UnregisteredAgents {
 
