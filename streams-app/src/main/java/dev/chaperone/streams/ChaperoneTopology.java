@@ -248,7 +248,7 @@ public final class ChaperoneTopology {
         observed.process(
             () ->
                 new DetectProcessor(
-                    DETECT_STORES, config.unregisteredLimits(), detection, config.scoresEnabled()),
+                    DETECT_STORES, fleetStores.limits(), detection, config.scoresEnabled()),
             Named.as(DETECT),
             EVENT_IDS_STORE,
             BASELINES_STORE,

@@ -238,12 +238,21 @@ public final class ChaperoneMetrics {
   public static final String TAG_ADMISSION = "admission";
 
   public void unregistered(dev.chaperone.streams.fleet.UnregisteredAgents.Admission admission) {
-    Counter.builder(UNREGISTERED)
-        .description("Actions of unregistered agents, by whether the agent is tracked one by one")
-        .tag(TAG_ADMISSION, admission.tag())
-        .register(registry)
+    // every action of every unknown agent in a flood: looked up once per admission, not per event
+    unregisteredActions
+        .computeIfAbsent(
+            admission,
+            a ->
+                Counter.builder(UNREGISTERED)
+                    .description(
+                        "Actions of unregistered agents, by whether the agent is tracked one by one")
+                    .tag(TAG_ADMISSION, a.tag())
+                    .register(registry))
         .increment();
   }
+
+  private final java.util.Map<dev.chaperone.streams.fleet.UnregisteredAgents.Admission, Counter>
+      unregisteredActions = new java.util.concurrent.ConcurrentHashMap<>();
 
   public void unregisteredForgotten(String reason, int agents) {
     Counter.builder(UNREGISTERED_FORGOTTEN)
