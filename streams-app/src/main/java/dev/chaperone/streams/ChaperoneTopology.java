@@ -11,6 +11,7 @@ import dev.chaperone.schema.DetectorConfig;
 import dev.chaperone.streams.config.ChaperoneConfig;
 import dev.chaperone.streams.contract.ActionContract;
 import dev.chaperone.streams.detect.EffectiveConfig;
+import dev.chaperone.streams.fleet.ObservedAgent;
 import dev.chaperone.streams.fleet.ObservedAgentSerde;
 import dev.chaperone.streams.fleet.ObservedFleetProcessor;
 import dev.chaperone.streams.fleet.UnregisteredAgents;
@@ -32,7 +33,9 @@ import dev.chaperone.streams.registry.SchemaRegistries;
 import dev.chaperone.streams.registry.SchemaRegistry;
 import dev.chaperone.streams.serde.AvroSerde;
 import dev.chaperone.streams.serde.OccurredAtExtractor;
+import dev.chaperone.streams.state.AgentSightings;
 import dev.chaperone.streams.state.BaselineCacheStore;
+import dev.chaperone.streams.state.WriteBackCacheStore;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,17 +79,19 @@ public final class ChaperoneTopology {
   public static final String ACTIONS_BY_AGENT = "actions-by-agent";
   public static final String OBSERVE_FLEET = "observe-fleet";
   public static final String OBSERVED_FLEET_STORE = "observed-fleet";
+  public static final String OBSERVED_FLEET_CACHE_STORE = "observed-fleet-cache";
   public static final String UNREGISTERED_STORE = "unregistered-agents";
   public static final String DETECT = "detect";
   public static final String ALERTS_SINK = "alerts-sink";
   public static final String VIOLATIONS_SINK = "delegation-violations-sink";
   public static final String REGISTRY_STORE = "agent-registry";
   public static final String CONFIG_STORE = "detector-config";
-  public static final String EVENT_IDS_STORE = "event-ids";
+  public static final String SIGHTINGS_STORE = "agent-sightings";
+  public static final String SIGHTINGS_CACHE_STORE = "agent-sightings-cache";
   public static final String BASELINES_STORE = "agent-baselines";
   public static final String BASELINE_CACHE_STORE = "agent-baselines-cache";
   public static final String BASELINE_DAYS_STORE = "agent-baseline-days";
-  public static final String AGENT_CREDENTIALS_STORE = "agent-credentials";
+  public static final String BASELINE_JOURNAL_STORE = "agent-baseline-journal";
   public static final String CREDENTIAL_AGENTS_STORE = "credential-agents";
   public static final String CREDENTIAL_USES = "credential-uses";
   public static final String CREDENTIAL_SHARING = "credential-sharing";
@@ -100,12 +105,14 @@ public final class ChaperoneTopology {
 
   static final DetectProcessor.Stores DETECT_STORES =
       new DetectProcessor.Stores(
-          EVENT_IDS_STORE,
+          SIGHTINGS_STORE,
+          SIGHTINGS_CACHE_STORE,
           BASELINES_STORE,
           BASELINE_DAYS_STORE,
+          BASELINE_JOURNAL_STORE,
           BASELINE_CACHE_STORE,
-          AGENT_CREDENTIALS_STORE,
           OBSERVED_FLEET_STORE,
+          OBSERVED_FLEET_CACHE_STORE,
           UNREGISTERED_STORE);
 
   /**
@@ -215,10 +222,13 @@ public final class ChaperoneTopology {
                     keyValue(OBSERVED_FLEET_STORE, storage),
                     Serdes.String(),
                     new ObservedAgentSerde())
-                // updated by every event: the record cache folds an agent's updates into one
-                // write (and one changelog record) per commit
-                .withCachingEnabled(),
+                // updated by every event through the decoded cache in front of it, which writes
+                // each agent's entry (and one changelog record) once per commit
+                .withCachingDisabled(),
             storage));
+    builder.addStateStore(
+        WriteBackCacheStore.<ObservedAgent>builder(
+            OBSERVED_FLEET_CACHE_STORE, config.baselineCacheCapacity(), storage.durable()));
     builder.addStateStore(
         logged(
             Stores.keyValueStoreBuilder(
@@ -227,12 +237,17 @@ public final class ChaperoneTopology {
             storage));
     ObservedFleetProcessor.Stores fleetStores =
         new ObservedFleetProcessor.Stores(
-            OBSERVED_FLEET_STORE, UNREGISTERED_STORE, REGISTRY_STORE, config.unregisteredLimits());
+            OBSERVED_FLEET_STORE,
+            OBSERVED_FLEET_CACHE_STORE,
+            UNREGISTERED_STORE,
+            REGISTRY_STORE,
+            config.unregisteredLimits());
     KStream<byte[], AgentAction> observed =
         byAgent.processValues(
             () -> new ObservedFleetProcessor(fleetStores, metrics),
             Named.as(OBSERVE_FLEET),
             OBSERVED_FLEET_STORE,
+            OBSERVED_FLEET_CACHE_STORE,
             UNREGISTERED_STORE);
 
     addGlobalTables(builder, config, registry, metrics, rejections);
@@ -250,12 +265,14 @@ public final class ChaperoneTopology {
                 new DetectProcessor(
                     DETECT_STORES, fleetStores.limits(), detection, config.scoresEnabled()),
             Named.as(DETECT),
-            EVENT_IDS_STORE,
+            SIGHTINGS_STORE,
+            SIGHTINGS_CACHE_STORE,
             BASELINES_STORE,
             BASELINE_DAYS_STORE,
+            BASELINE_JOURNAL_STORE,
             BASELINE_CACHE_STORE,
-            AGENT_CREDENTIALS_STORE,
             OBSERVED_FLEET_STORE,
+            OBSERVED_FLEET_CACHE_STORE,
             UNREGISTERED_STORE);
 
     KStream<String, Object> shared =
@@ -432,6 +449,7 @@ public final class ChaperoneTopology {
             SUPPRESSIONS_STORE,
             BASELINES_STORE,
             BASELINE_DAYS_STORE,
+            BASELINE_JOURNAL_STORE,
             BASELINE_CACHE_STORE);
   }
 
@@ -475,11 +493,13 @@ public final class ChaperoneTopology {
     Duration hour = Duration.ofHours(1);
     builder.addStateStore(
         logged(
-            Stores.windowStoreBuilder(
-                window(EVENT_IDS_STORE, DetectProcessor.SIGHTING_RETENTION, day, storage),
-                Serdes.String(),
-                Serdes.Long()),
+            Stores.keyValueStoreBuilder(
+                    keyValue(SIGHTINGS_STORE, storage), Serdes.String(), Serdes.ByteArray())
+                .withCachingDisabled(),
             storage));
+    builder.addStateStore(
+        WriteBackCacheStore.<AgentSightings>builder(
+            SIGHTINGS_CACHE_STORE, config.baselineCacheCapacity(), storage.durable()));
     builder.addStateStore(
         logged(
             Stores.keyValueStoreBuilder(
@@ -493,15 +513,14 @@ public final class ChaperoneTopology {
                 .withCachingDisabled(),
             storage));
     builder.addStateStore(
+        logged(
+            Stores.keyValueStoreBuilder(
+                    keyValue(BASELINE_JOURNAL_STORE, storage), Serdes.String(), Serdes.ByteArray())
+                .withCachingDisabled(),
+            storage));
+    builder.addStateStore(
         BaselineCacheStore.builder(
             BASELINE_CACHE_STORE, config.baselineCacheCapacity(), storage.durable()));
-    builder.addStateStore(
-        logged(
-            Stores.windowStoreBuilder(
-                window(AGENT_CREDENTIALS_STORE, DetectProcessor.SIGHTING_RETENTION, day, storage),
-                Serdes.String(),
-                Serdes.Long()),
-            storage));
     builder.addStateStore(
         logged(
             Stores.windowStoreBuilder(

@@ -1,13 +1,17 @@
 package dev.chaperone.streams;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.chaperone.baseline.BaselineCodec;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.DetectorConfig;
 import dev.chaperone.streams.config.ChaperoneConfig;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.sim.SampleFleet;
+import dev.chaperone.streams.state.BaselineCacheStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -57,12 +61,48 @@ class BaselineCacheTest {
         harness.send(action);
       }
 
-      // Then the commit after each record wrote each agent's baseline head to the store
-      org.apache.kafka.streams.state.KeyValueStore<String, byte[]> heads =
-          harness.driver.getKeyValueStore(ChaperoneTopology.BASELINES_STORE);
-      List<String> agents = new java.util.ArrayList<>();
-      heads.all().forEachRemaining(kv -> agents.add(kv.key));
-      assertEquals(List.of("agent-0000", "agent-0001", "agent-0002"), agents);
+      // Then the commit after each record wrote each agent's learning to the stores (a journal
+      // of steps after a snapshot), and a cache loading from them gets the baselines in memory
+      org.apache.kafka.streams.state.KeyValueStore<String, byte[]> journal =
+          harness.driver.getKeyValueStore(ChaperoneTopology.BASELINE_JOURNAL_STORE);
+      java.util.Set<String> agents = new java.util.TreeSet<>();
+      journal.all().forEachRemaining(kv -> agents.add(kv.key.substring(0, kv.key.indexOf(0))));
+      assertEquals(java.util.Set.of("agent-0000", "agent-0001", "agent-0002"), agents);
+      for (String agent : agents) {
+        assertArrayEquals(
+            BaselineCodec.encode(harness.baseline(agent)),
+            BaselineCodec.encode(harness.storedBaseline(agent)),
+            agent + ": reloaded from the stores");
+      }
+    }
+  }
+
+  @Test
+  void shouldSnapshotOnceTheJournalIsLongAndReloadTheSame() {
+    // Given one agent acting more often than a journal holds
+    try (DetectionHarness harness =
+        new DetectionHarness(Map.of(ChaperoneConfig.BASELINE_CACHE_CAPACITY_CONFIG, 10_000))) {
+      List<AgentAction> actions =
+          new SampleFleet(5, 1, Instant.parse("2026-10-01T00:00:00Z")).actions(1_000);
+      actions.forEach(harness::send);
+
+      // Then a snapshot head was written and the journal after it is shorter than the limit
+      String agent = actions.get(0).getAgentId();
+      org.apache.kafka.streams.state.KeyValueStore<String, byte[]> journal =
+          harness.driver.getKeyValueStore(ChaperoneTopology.BASELINE_JOURNAL_STORE);
+      assertNotNull(
+          harness
+              .driver
+              .<String, byte[]>getKeyValueStore(ChaperoneTopology.BASELINES_STORE)
+              .get(agent));
+      List<String> batches = new java.util.ArrayList<>();
+      journal.all().forEachRemaining(kv -> batches.add(kv.key));
+      assertTrue(
+          batches.size() <= BaselineCacheStore.MAX_JOURNAL_STEPS + 1,
+          batches.size() + " journal records");
+      assertArrayEquals(
+          BaselineCodec.encode(harness.baseline(agent)),
+          BaselineCodec.encode(harness.storedBaseline(agent)));
     }
   }
 

@@ -157,11 +157,18 @@ class ChaperoneTopologyTest {
       expected = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
 
+    String actual = topology.describe().toString().strip();
+    if (!expected.strip().equals(actual)) {
+      // the whole description, for a reviewer to diff and, if intended, copy over
+      java.nio.file.Files.writeString(
+          java.nio.file.Path.of("target", "topology-description.actual.txt"), actual + "\n");
+    }
     assertEquals(
         expected.strip(),
-        topology.describe().toString().strip(),
-        "the topology changed: if intended, update src/test/resources/topology-description.txt "
-            + "and plan the migration of renamed changelog or repartition topics");
+        actual,
+        "the topology changed: if intended, update src/test/resources/topology-description.txt"
+            + " (target/topology-description.actual.txt has the new one) and plan the migration of"
+            + " renamed changelog or repartition topics");
   }
 
   private static byte[] serialize(MockSchemaRegistry registry, AgentAction action) {

@@ -225,15 +225,7 @@ class DetectionBehaviourTest {
 
   /** Learned events of the agent's baseline, as written back to its store. */
   private long learnedEvents() {
-    org.apache.kafka.streams.state.KeyValueStore<String, byte[]> heads =
-        harness.driver.getKeyValueStore(ChaperoneTopology.BASELINES_STORE);
-    org.apache.kafka.streams.state.KeyValueStore<String, byte[]> days =
-        harness.driver.getKeyValueStore(ChaperoneTopology.BASELINE_DAYS_STORE);
-    return dev.chaperone.baseline.BaselineCodec.decodeHead(
-            heads.get(AGENT),
-            day -> days.get(AGENT + '\u0000' + day),
-            dev.chaperone.baseline.BaselineConfig.defaults())
-        .events();
+    return harness.storedBaseline(AGENT).events();
   }
 
   @Test

@@ -133,6 +133,20 @@ public final class DetectionHarness implements AutoCloseable {
     return cache.get(agentId, dev.chaperone.baseline.BaselineConfig.defaults());
   }
 
+  /**
+   * The baseline of {@code agentId} as the app's stores hold it after the last commit: snapshot and
+   * journal, loaded by a cache of its own.
+   */
+  public dev.chaperone.baseline.Baseline storedBaseline(String agentId) {
+    dev.chaperone.streams.state.BaselineCacheStore loading =
+        dev.chaperone.streams.state.BaselineCacheStore.builder("loading", 1, true).build();
+    loading.bind(
+        driver.getKeyValueStore(ChaperoneTopology.BASELINES_STORE),
+        driver.getKeyValueStore(ChaperoneTopology.BASELINE_DAYS_STORE),
+        driver.getKeyValueStore(ChaperoneTopology.BASELINE_JOURNAL_STORE));
+    return loading.get(agentId, dev.chaperone.baseline.BaselineConfig.defaults());
+  }
+
   public void deregister(String agentId) {
     registrations.pipeInput(agentId, (byte[]) null);
   }

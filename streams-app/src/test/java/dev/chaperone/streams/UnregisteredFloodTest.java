@@ -144,10 +144,16 @@ class UnregisteredFloodTest {
             ChaperoneMetrics.UNREGISTERED_FORGOTTEN, ChaperoneMetrics.TAG_REASON, "registered"));
     long baselinesLeft = ghosts(harness.driver.getKeyValueStore(ChaperoneTopology.BASELINES_STORE));
     assertTrue(baselinesLeft <= 1, "baselines left " + baselinesLeft);
-    assertEquals(
-        0,
-        ghosts(harness.driver.getKeyValueStore(ChaperoneTopology.BASELINE_DAYS_STORE))
-            - dayEntries("ghost-000000"));
+    for (String store :
+        List.of(
+            ChaperoneTopology.BASELINE_DAYS_STORE,
+            ChaperoneTopology.BASELINE_JOURNAL_STORE,
+            ChaperoneTopology.SIGHTINGS_STORE)) {
+      assertEquals(
+          0,
+          ghosts(harness.driver.getKeyValueStore(store)) - entries(store, "ghost-000000"),
+          store + " keeps nothing of the forgotten agents");
+    }
   }
 
   @Test
@@ -172,9 +178,8 @@ class UnregisteredFloodTest {
         ChaperoneMetrics.UNREGISTERED, ChaperoneMetrics.TAG_ADMISSION, admission);
   }
 
-  private long dayEntries(String agentId) {
-    KeyValueStore<String, byte[]> days =
-        harness.driver.getKeyValueStore(ChaperoneTopology.BASELINE_DAYS_STORE);
+  private long entries(String store, String agentId) {
+    KeyValueStore<String, byte[]> days = harness.driver.getKeyValueStore(store);
     long n = 0;
     try (KeyValueIterator<String, byte[]> it = days.range(agentId + '\u0000', agentId + '\u0001')) {
       while (it.hasNext()) {

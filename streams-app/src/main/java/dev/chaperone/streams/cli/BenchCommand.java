@@ -1,17 +1,24 @@
 package dev.chaperone.streams.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chaperone.baseline.Baseline;
+import dev.chaperone.baseline.BaselineConfig;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.streams.ChaperoneApp;
 import dev.chaperone.streams.ChaperoneTopology;
 import dev.chaperone.streams.config.ChaperoneConfig;
+import dev.chaperone.streams.detect.EffectiveConfig;
 import dev.chaperone.streams.embedded.EmbeddedKafka;
+import dev.chaperone.streams.fleet.ObservedAgent;
+import dev.chaperone.streams.fleet.ObservedAgentSerde;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.processor.DetectProcessor;
 import dev.chaperone.streams.registry.MockSchemaRegistry;
 import dev.chaperone.streams.registry.SchemaRegistry;
 import dev.chaperone.streams.serde.AvroSerde;
 import dev.chaperone.streams.sim.FleetSimulator;
+import dev.chaperone.streams.state.BaselineCacheStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,8 +47,10 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -75,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--agents",
-      defaultValue = "200",
+      defaultValue = "2000",
       description = "Agents in the fleet (default ${DEFAULT-VALUE}).")
   int agents;
 
@@ -117,7 +126,23 @@ final class BenchCommand implements Callable<Integer> {
               + " on top of the bench's; repeatable.")
   Map<String, String> overrides = new HashMap<>();
 
+  @Option(
+      names = "--warmup-events",
+      defaultValue = "-1",
+      description =
+          "Events scored before the throughput phase, untimed, so that restoration ends and the JIT"
+              + " compiles the hot path (default: as many as --events).")
+  int warmupEvents;
+
+  @Option(
+      names = "--history-days",
+      defaultValue = "30",
+      description =
+          "Days of history each agent's pre-built baseline learns (default ${DEFAULT-VALUE}).")
+  int historyDays;
+
   private static final String PASSTHROUGH_OUT = "bench.passthrough";
+  private static final String APPLICATION_ID = "chaperone-bench";
 
   @Override
   public Integer call() throws Exception {
@@ -127,7 +152,7 @@ final class BenchCommand implements Callable<Integer> {
       SchemaRegistry registry = MockSchemaRegistry.forScope(scope);
       Map<String, Object> settings = new HashMap<>();
       settings.put(ChaperoneConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-      settings.put(ChaperoneConfig.APPLICATION_ID_CONFIG, "chaperone-bench");
+      settings.put(ChaperoneConfig.APPLICATION_ID_CONFIG, APPLICATION_ID);
       settings.put(ChaperoneConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + scope);
       settings.put(ChaperoneConfig.TOPICS_PARTITIONS_CONFIG, partitions);
       settings.put(ChaperoneConfig.SCORES_ENABLED_CONFIG, true);
@@ -137,22 +162,22 @@ final class BenchCommand implements Callable<Integer> {
       settings.putAll(overrides);
       ChaperoneConfig config = new ChaperoneConfig(settings);
 
-      // The traffic: the last events + rate × seconds are the measured pool, the 30 days before
-      // them the history.
+      // The measured traffic: the fleet's last days before `end`, enough for the warm-up, the
+      // backlog and both latency phases; the baselines are learned from the 30 days before it.
       FleetSimulator fleet = new FleetSimulator(seed, agents);
       Instant end = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.HOURS);
       int latencyEvents = rate * latencySeconds;
-      int pool = events + 2 * latencyEvents;
-      List<AgentAction> all = poolAndHistory(fleet, end, pool);
-      List<AgentAction> history = all.subList(0, all.size() - pool);
-      List<AgentAction> measured = all.subList(all.size() - pool, all.size());
+      int warmup = warmupEvents < 0 ? events : warmupEvents;
+      List<AgentAction> measured = pool(fleet, end, warmup + events + 2 * latencyEvents);
+      Instant poolStart = measured.get(0).getOccurredAt();
       progress(
           String.format(
               Locale.ROOT,
-              "Fleet of %d agents: %,d events of history, %,d to measure.",
+              "Fleet of %d agents: %,d events to measure, %s of event time.",
               agents,
-              history.size(),
-              pool));
+              measured.size(),
+              Duration.between(poolStart, end)));
+      prebuildBaselines(kafka.bootstrapServers(), config, fleet, poolStart);
 
       ChaperoneMetrics metrics = ChaperoneMetrics.inMemory();
       try (ChaperoneApp detector = new ChaperoneApp(config, metrics);
@@ -165,27 +190,26 @@ final class BenchCommand implements Callable<Integer> {
                     config.actionsTopic(),
                     a.getAgentId().getBytes(StandardCharsets.UTF_8),
                     serializer.serialize(config.actionsTopic(), a));
+        long restoreStart = System.nanoTime();
         detector.start();
         LocalRuns.awaitRunning(detector.streams());
         register(producer, config, registry, fleet);
 
-        long warmStart = System.nanoTime();
-        history.forEach(a -> producer.send(record.apply(a)));
+        // Warm-up (not timed): restoration completes, the JIT compiles the hot path.
+        measured.subList(0, warmup).forEach(a -> producer.send(record.apply(a)));
         producer.flush();
-        awaitCount(() -> (long) metrics.total(ChaperoneMetrics.EVENTS), history.size());
-        double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
+        awaitCount(() -> (long) metrics.total(ChaperoneMetrics.EVENTS), warmup);
         progress(
             String.format(
                 Locale.ROOT,
-                "History scored: %,d events in %.1f s (%,.0f events/s, produce included).",
-                history.size(),
-                warmSeconds,
-                history.size() / warmSeconds));
+                "Detector up, baselines restored, %,d warm-up events scored: %.1f s.",
+                warmup,
+                (System.nanoTime() - restoreStart) / 1e9));
 
         // Throughput: a backlog of `events`, scored from a paused start.
         detector.streams().pause();
         long produceStart = System.nanoTime();
-        measured.subList(0, events).forEach(a -> producer.send(record.apply(a)));
+        measured.subList(warmup, warmup + events).forEach(a -> producer.send(record.apply(a)));
         producer.flush();
         double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
         long before = (long) metrics.total(ChaperoneMetrics.EVENTS);
@@ -197,36 +221,40 @@ final class BenchCommand implements Callable<Integer> {
         progress(
             String.format(
                 Locale.ROOT,
-                "Detector: %,d events in %.1f s = %,.0f events/s (produced at %,.0f events/s).",
+                "Detector: %,d events in %.2f s = %,.0f events/s (produced at %,.0f events/s).",
                 events,
                 detectorSeconds,
                 detectorEps,
                 events / produceSeconds));
 
-        // The same backlog, and the history before it, through the pass-through.
+        // The same warm-up and backlog through the pass-through, timed over the backlog alone.
         detector.streams().pause();
-        long passthroughRecords = history.size() + (long) events;
         AtomicLong passed = new AtomicLong();
+        AtomicLong warmedAt = new AtomicLong();
         try (KafkaStreams passthrough =
-            passthrough(kafka.bootstrapServers(), config, registry, stateDir, passed)) {
-          long passStart = System.nanoTime();
+            passthrough(
+                kafka.bootstrapServers(), config, registry, stateDir, passed, warmup, warmedAt)) {
           passthrough.start();
-          awaitCount(passed::get, passthroughRecords);
-          double passSeconds = (System.nanoTime() - passStart) / 1e9;
-          double passthroughEps = passthroughRecords / passSeconds;
+          awaitCount(passed::get, warmup + (long) events);
+          double passSeconds = (System.nanoTime() - warmedAt.get()) / 1e9;
+          double passthroughEps = events / passSeconds;
           progress(
               String.format(
                   Locale.ROOT,
-                  "Pass-through: %,d records in %.1f s = %,.0f records/s (start-up included).",
-                  passthroughRecords,
+                  "Pass-through: %,d records in %.2f s = %,.0f records/s (after %,d warm-up"
+                      + " records).",
+                  events,
                   passSeconds,
-                  passthroughEps));
+                  passthroughEps,
+                  warmup));
 
           // Latency, one topology at a time.
           passthrough.pause();
           detector.streams().resume();
           awaitCount(() -> (long) metrics.total(ChaperoneMetrics.EVENTS), before + events);
-          List<AgentAction> detectorSlice = measured.subList(events, events + latencyEvents);
+          int latencyStart = warmup + events;
+          List<AgentAction> detectorSlice =
+              measured.subList(latencyStart, latencyStart + latencyEvents);
           double[] detectorLatency =
               latency(
                   kafka.bootstrapServers(),
@@ -238,7 +266,7 @@ final class BenchCommand implements Callable<Integer> {
           detector.streams().pause();
           passthrough.resume();
           List<AgentAction> passSlice =
-              measured.subList(events + latencyEvents, events + 2 * latencyEvents);
+              measured.subList(latencyStart + latencyEvents, latencyStart + 2 * latencyEvents);
           var actionDeserializer = AvroSerde.forValues(AgentAction.class, registry).deserializer();
           double[] passLatency =
               latency(
@@ -255,7 +283,9 @@ final class BenchCommand implements Callable<Integer> {
           progress(
               String.format(
                   Locale.ROOT,
-                  "State: %,d baseline heads and closed days, %,d bytes.",
+                  "State: %,d entries (baseline heads, closed days and journals, sightings,"
+                      + " inventory),"
+                      + " %,d bytes.",
                   state[1],
                   state[0]));
           System.gc();
@@ -285,19 +315,97 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Traffic until {@code end}: at least {@code pool} events plus the 30 days before them. */
-  private static List<AgentAction> poolAndHistory(FleetSimulator fleet, Instant end, int pool) {
+  /** The last {@code size} events of the fleet's traffic before {@code end}. */
+  private static List<AgentAction> pool(FleetSimulator fleet, Instant end, int size) {
     int days = 1;
     List<AgentAction> tail = fleet.traffic(end.minus(Duration.ofDays(days)), end);
-    while (tail.size() < pool) {
-      days = Math.max(days + 1, (int) Math.ceil(days * (double) pool / Math.max(1, tail.size())));
+    while (tail.size() < size) {
+      days = Math.max(days + 1, (int) Math.ceil(days * (double) size / Math.max(1, tail.size())));
       tail = fleet.traffic(end.minus(Duration.ofDays(days)), end);
     }
-    Instant poolStart = tail.get(tail.size() - pool).getOccurredAt();
-    List<AgentAction> out =
-        new ArrayList<>(fleet.traffic(poolStart.minus(Duration.ofDays(30)), poolStart));
-    out.addAll(tail.subList(tail.size() - pool, tail.size()));
-    return out;
+    return new ArrayList<>(tail.subList(tail.size() - size, tail.size()));
+  }
+
+  /**
+   * Learns every agent's baseline from its {@code --history-days} before {@code until}, as the
+   * detector would (score, then learn or quarantine), and writes heads and closed days to the
+   * detector's changelog topics, on the partition of the agent's task: the detector restores them
+   * at start, as after a migration. One agent at a time, so memory does not grow with the fleet.
+   */
+  private void prebuildBaselines(
+      String bootstrap, ChaperoneConfig config, FleetSimulator fleet, Instant until)
+      throws Exception {
+    String heads = changelog(ChaperoneTopology.BASELINES_STORE);
+    String days = changelog(ChaperoneTopology.BASELINE_DAYS_STORE);
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin
+          .createTopics(
+              List.of(
+                  compacted(heads, config.topicPartitions()),
+                  compacted(days, config.topicPartitions())))
+          .all()
+          .get();
+    }
+    long start = System.nanoTime();
+    long learned = 0;
+    long bytes = 0;
+    BaselineConfig baselineConfig = DetectProcessor.baselineConfigOf(EffectiveConfig.DEFAULTS);
+    Instant from = until.minus(Duration.ofDays(historyDays));
+    Properties props = benchProducerProps(bootstrap);
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+      List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+      for (int i = 0; i < fleet.agents().size(); i++) {
+        String agentId = fleet.agents().get(i).agentId();
+        int partition = partitionOf(agentId, config.topicPartitions());
+        Baseline baseline = new Baseline(baselineConfig);
+        for (AgentAction action : fleet.traffic(i, from, until)) {
+          baseline.accept(action.getEventId(), DetectProcessor.observation(action));
+          learned++;
+        }
+        records.clear();
+        BaselineCacheStore.writeTo(
+            agentId,
+            baseline,
+            (key, value) -> records.add(record(heads, partition, key, value)),
+            (key, value) -> records.add(record(days, partition, key, value)),
+            key -> records.add(record(days, partition, key, null)));
+        for (ProducerRecord<byte[], byte[]> r : records) {
+          bytes += r.key().length + (r.value() == null ? 0 : r.value().length);
+          producer.send(r);
+        }
+      }
+      producer.flush();
+    }
+    progress(
+        String.format(
+            Locale.ROOT,
+            "Baselines: %,d agents learned %,d events of %d days in %.1f s; %,d bytes written to"
+                + " the changelogs.",
+            fleet.agents().size(),
+            learned,
+            historyDays,
+            (System.nanoTime() - start) / 1e9,
+            bytes));
+  }
+
+  private static String changelog(String store) {
+    return APPLICATION_ID + "-" + store + "-changelog";
+  }
+
+  private static NewTopic compacted(String name, int partitions) {
+    return new NewTopic(name, partitions, (short) 1)
+        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+  }
+
+  private static ProducerRecord<byte[], byte[]> record(
+      String topic, int partition, String key, byte[] value) {
+    return new ProducerRecord<>(topic, partition, key.getBytes(StandardCharsets.UTF_8), value);
+  }
+
+  /** The partition the default partitioner gives an action keyed by {@code agentId}. */
+  private static int partitionOf(String agentId, int partitions) {
+    return Utils.toPositive(Utils.murmur2(agentId.getBytes(StandardCharsets.UTF_8))) % partitions;
   }
 
   private static void register(
@@ -322,7 +430,9 @@ final class BenchCommand implements Callable<Integer> {
       ChaperoneConfig config,
       SchemaRegistry registry,
       Path stateDir,
-      AtomicLong passed) {
+      AtomicLong passed,
+      long warmup,
+      AtomicLong warmedAt) {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       admin
@@ -338,7 +448,9 @@ final class BenchCommand implements Callable<Integer> {
         .mapValues(
             value -> {
               AgentAction action = serde.deserializer().deserialize(config.actionsTopic(), value);
-              passed.incrementAndGet();
+              if (passed.incrementAndGet() == warmup) {
+                warmedAt.set(System.nanoTime());
+              }
               return serde.serializer().serialize(PASSTHROUGH_OUT, action);
             })
         .to(PASSTHROUGH_OUT, Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
@@ -439,12 +551,19 @@ final class BenchCommand implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** Bytes and entries of every baseline head and closed day in the detector's stores. */
+  /**
+   * Bytes and entries of every agent's state in the detector's stores: baseline heads and closed
+   * days, sightings, inventory entries (keys included).
+   */
   private static long[] stateBytes(KafkaStreams streams) {
     long bytes = 0;
     long entries = 0;
     for (String store :
-        List.of(ChaperoneTopology.BASELINES_STORE, ChaperoneTopology.BASELINE_DAYS_STORE)) {
+        List.of(
+            ChaperoneTopology.BASELINES_STORE,
+            ChaperoneTopology.BASELINE_DAYS_STORE,
+            ChaperoneTopology.BASELINE_JOURNAL_STORE,
+            ChaperoneTopology.SIGHTINGS_STORE)) {
       ReadOnlyKeyValueStore<String, byte[]> kv =
           streams.store(
               StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.keyValueStore()));
@@ -454,6 +573,18 @@ final class BenchCommand implements Callable<Integer> {
           bytes += entry.key.length() + entry.value.length;
           entries++;
         }
+      }
+    }
+    ReadOnlyKeyValueStore<String, ObservedAgent> fleet =
+        streams.store(
+            StoreQueryParameters.fromNameAndType(
+                ChaperoneTopology.OBSERVED_FLEET_STORE, QueryableStoreTypes.keyValueStore()));
+    try (var serde = new ObservedAgentSerde();
+        KeyValueIterator<String, ObservedAgent> all = fleet.all()) {
+      while (all.hasNext()) {
+        var entry = all.next();
+        bytes += entry.key.length() + serde.serializer().serialize("", entry.value).length;
+        entries++;
       }
     }
     return new long[] {bytes, entries};

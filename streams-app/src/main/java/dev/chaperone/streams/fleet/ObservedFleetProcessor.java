@@ -2,6 +2,7 @@ package dev.chaperone.streams.fleet;
 
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.state.WriteBackCacheStore;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
@@ -9,21 +10,26 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Keeps the observed-fleet inventory: one {@link ObservedAgent} per agent id, updated by every
- * valid action, and passes the action on unchanged. An agent missing from the registry gets an
- * entry only while {@link UnregisteredAgents} admits it, so a flood of made-up ids cannot grow the
- * inventory without bound.
+ * valid action, and passes the action on unchanged. Entries are changed in memory and written to
+ * the {@code observed-fleet} store once per commit (see {@link WriteBackCacheStore}). An agent
+ * missing from the registry gets an entry only while {@link UnregisteredAgents} admits it, so a
+ * flood of made-up ids cannot grow the inventory without bound.
  */
 public final class ObservedFleetProcessor
     implements FixedKeyProcessor<byte[], AgentAction, AgentAction> {
 
   /** The stores this processor uses and the bounds on unregistered agents. */
   public record Stores(
-      String fleet, String unregistered, String registry, UnregisteredAgents.Limits limits) {}
+      String fleet,
+      String fleetCache,
+      String unregistered,
+      String registry,
+      UnregisteredAgents.Limits limits) {}
 
   private final Stores stores;
   private final ChaperoneMetrics metrics;
   private FixedKeyProcessorContext<byte[], AgentAction> context;
-  private KeyValueStore<String, ObservedAgent> fleet;
+  private WriteBackCacheStore<ObservedAgent> fleet;
   private KeyValueStore<String, byte[]> registry;
   private UnregisteredAgents unregistered;
 
@@ -35,7 +41,9 @@ public final class ObservedFleetProcessor
   @Override
   public void init(FixedKeyProcessorContext<byte[], AgentAction> context) {
     this.context = context;
-    this.fleet = context.getStateStore(stores.fleet());
+    this.fleet =
+        bindCache(
+            context.getStateStore(stores.fleetCache()), context.getStateStore(stores.fleet()));
     this.registry = context.getStateStore(stores.registry());
     this.unregistered =
         new UnregisteredAgents(context.getStateStore(stores.unregistered()), stores.limits());
@@ -67,5 +75,12 @@ public final class ObservedFleetProcessor
         action.getCredential() == null ? null : action.getCredential().getTokenId());
     fleet.put(action.getAgentId(), agent);
     context.forward(record);
+  }
+
+  /** Connects the inventory's in-memory cache to its store; returns the cache. */
+  public static WriteBackCacheStore<ObservedAgent> bindCache(
+      WriteBackCacheStore<ObservedAgent> cache, KeyValueStore<String, ObservedAgent> store) {
+    cache.bind(WriteBackCacheStore.Backing.of(store));
+    return cache;
   }
 }

@@ -61,6 +61,8 @@ public final class ChaperoneMetrics {
   private final Counter lookupHits;
   private final Counter lookupMisses;
   private final io.micrometer.core.instrument.Timer lag;
+  private final Counter accepted;
+  private final io.micrometer.core.instrument.DistributionSummary scores;
 
   public ChaperoneMetrics(MeterRegistry registry) {
     this.lookupHits = lookupCounter(registry, "hit");
@@ -75,6 +77,17 @@ public final class ChaperoneMetrics {
                 java.time.Duration.ofSeconds(10),
                 java.time.Duration.ofMinutes(1))
             .register(registry);
+    this.accepted =
+        Counter.builder(EVENTS)
+            .description("Input events by outcome")
+            .tag(TAG_OUTCOME, "accepted")
+            .register(registry);
+    this.scores =
+        io.micrometer.core.instrument.DistributionSummary.builder(SCORES)
+            .description("Event scores in standard deviations")
+            .baseUnit("sigma")
+            .serviceLevelObjectives(1, 2, 3, 4, 6, 8)
+            .register(registry);
     this.registry = Objects.requireNonNull(registry, "registry");
   }
 
@@ -88,11 +101,7 @@ public final class ChaperoneMetrics {
   }
 
   public void eventAccepted() {
-    Counter.builder(EVENTS)
-        .description("Input events by outcome")
-        .tag(TAG_OUTCOME, "accepted")
-        .register(registry)
-        .increment();
+    accepted.increment();
   }
 
   public void deadLettered(String topic, String reasonCode) {
@@ -151,6 +160,22 @@ public final class ChaperoneMetrics {
         .tag(TAG_RULE, rule)
         .register(registry)
         .increment();
+  }
+
+  /** Event ids forgotten early, shortening an agent's de-duplication horizon. */
+  public static final String SIGHTINGS_EVICTED = "chaperone.dedup.evicted";
+
+  /**
+   * Counts {@code ids} event ids let go before their 24 hours because one agent (or the untracked
+   * unknown agents together) exceeded the per-agent cap.
+   */
+  public void sightingsEvicted(long ids) {
+    Counter.builder(SIGHTINGS_EVICTED)
+        .description(
+            "Event ids forgotten before 24 h because an agent exceeded the per-agent cap:"
+                + " its duplicates older than what is kept are no longer dropped")
+        .register(registry)
+        .increment(ids);
   }
 
   public void duplicate() {
@@ -212,18 +237,20 @@ public final class ChaperoneMetrics {
   }
 
   public void scored(String state, double score) {
-    Counter.builder(SCORED)
-        .description("Events scored")
-        .tag(TAG_STATE, state)
-        .register(registry)
+    scoredByState
+        .computeIfAbsent(
+            state,
+            st ->
+                Counter.builder(SCORED)
+                    .description("Events scored")
+                    .tag(TAG_STATE, st)
+                    .register(registry))
         .increment();
-    io.micrometer.core.instrument.DistributionSummary.builder(SCORES)
-        .description("Event scores in standard deviations")
-        .baseUnit("sigma")
-        .serviceLevelObjectives(1, 2, 3, 4, 6, 8)
-        .register(registry)
-        .record(score);
+    scores.record(score);
   }
+
+  private final java.util.Map<String, Counter> scoredByState =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * Actions of unregistered agents by {@code admission}: {@code tracked} (followed one by one),

@@ -14,9 +14,12 @@ import dev.chaperone.schema.DetectorMode;
 import dev.chaperone.streams.detect.ActionChecks;
 import dev.chaperone.streams.detect.EffectiveConfig;
 import dev.chaperone.streams.fleet.ObservedAgent;
+import dev.chaperone.streams.fleet.ObservedFleetProcessor;
 import dev.chaperone.streams.fleet.UnregisteredAgents;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.state.AgentSightings;
 import dev.chaperone.streams.state.BaselineCacheStore;
+import dev.chaperone.streams.state.WriteBackCacheStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,7 +31,6 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.WindowStore;
 
 /**
  * Checks every action against the four gaps and emits what it finds, keyed by agent id: {@code
@@ -44,20 +46,15 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
 
   /** Names of the stores this processor uses. */
   public record Stores(
-      String eventIds,
+      String sightings,
+      String sightingsCache,
       String baselines,
       String baselineDays,
+      String baselineJournal,
       String baselineCache,
-      String agentCredentials,
       String observedFleet,
+      String observedFleetCache,
       String unregistered) {}
-
-  static final long DEDUP_WINDOW_MS = Duration.ofHours(24).toMillis();
-
-  private static final long DAY_MS = Duration.ofDays(1).toMillis();
-
-  /** How long the stores of sightings (event ids, credentials per agent) must keep them. */
-  public static final Duration SIGHTING_RETENTION = Duration.ofDays(3);
 
   private final Stores stores;
   private final UnregisteredAgents.Limits unregisteredLimits;
@@ -66,10 +63,9 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
   private final DetectionContext.Factory detectionFactory;
 
   private ProcessorContext<String, Object> context;
-  private WindowStore<String, Long> eventIds;
+  private WriteBackCacheStore<AgentSightings> sightings;
   private BaselineCacheStore baselines;
-  private WindowStore<String, Long> agentCredentials;
-  private KeyValueStore<String, ObservedAgent> observedFleet;
+  private WriteBackCacheStore<ObservedAgent> observedFleet;
   private UnregisteredAgents unregistered;
   private DetectionContext detection;
 
@@ -92,13 +88,18 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
-    this.eventIds = context.getStateStore(stores.eventIds());
+    this.sightings = context.getStateStore(stores.sightingsCache());
+    KeyValueStore<String, byte[]> sightingsStore = context.getStateStore(stores.sightings());
+    this.sightings.bind(AgentSightings.backing(sightingsStore));
     this.baselines = context.getStateStore(stores.baselineCache());
-    KeyValueStore<String, byte[]> heads = context.getStateStore(stores.baselines());
-    KeyValueStore<String, byte[]> days = context.getStateStore(stores.baselineDays());
-    this.baselines.bind(heads, days);
-    this.agentCredentials = context.getStateStore(stores.agentCredentials());
-    this.observedFleet = context.getStateStore(stores.observedFleet());
+    this.baselines.bind(
+        context.getStateStore(stores.baselines()),
+        context.getStateStore(stores.baselineDays()),
+        context.getStateStore(stores.baselineJournal()));
+    this.observedFleet =
+        ObservedFleetProcessor.bindCache(
+            context.getStateStore(stores.observedFleetCache()),
+            context.getStateStore(stores.observedFleet()));
     this.unregistered =
         new UnregisteredAgents(context.getStateStore(stores.unregistered()), unregisteredLimits);
     this.detection = detectionFactory.create(context);
@@ -120,6 +121,7 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
             agentId -> {
               observedFleet.delete(agentId);
               baselines.delete(agentId);
+              sightings.delete(agentId);
             });
     metrics.unregisteredForgotten("registered", swept.registered());
     metrics.unregisteredForgotten("expired", swept.expired());
@@ -129,17 +131,25 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
   public void process(Record<byte[], AgentAction> record) {
     AgentAction action = record.value();
     long at = action.getOccurredAt().toEpochMilli();
-    if (!firstSighting(eventIds, action.getEventId(), at, DEDUP_WINDOW_MS)) {
+    AgentRegistration registration = detection.registration(action.getAgentId());
+    boolean tracked = registration != null || unregistered.isTracked(action.getAgentId());
+    // untracked unknown agents share one bounded memory, so a flood of made-up ids adds no state
+    AgentSightings seen = sightings(tracked ? action.getAgentId() : UnregisteredAgents.FLEET_KEY);
+    long evictedBefore = seen.evicted();
+    boolean first = seen.firstEvent(action.getEventId(), at);
+    if (seen.evicted() > evictedBefore) {
+      metrics.sightingsEvicted(seen.evicted() - evictedBefore);
+    }
+    if (!first) {
       metrics.duplicate();
       return;
     }
-    AgentRegistration registration = detection.registration(action.getAgentId());
     EffectiveConfig effective = detection.effectiveConfig(action.getAgentId(), registration);
     if (effective.mode() == DetectorMode.OFF) {
       return;
     }
 
-    if (registration == null && !unregistered.isTracked(action.getAgentId())) {
+    if (!tracked) {
       untracked(record, action, effective);
       return;
     }
@@ -154,27 +164,20 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
     for (Finding finding : findings) {
       detection.emit(context, record, finding, action, registration, effective);
     }
-    credentialUses(record, action, at);
+    credentialUses(record, action, at, seen);
   }
 
   /**
-   * True the first time {@code key} is seen within {@code window} (at most a day) of {@code at};
-   * remembers it. Sightings are kept in daily windows whose value is the exact time, so a lookup is
-   * three point reads (the day before, the day, the day after) whatever the event rate: the stores
-   * that hold them must retain {@link #SIGHTING_RETENTION}. A key sighted twice in one day keeps
-   * its latest time, which is the one nearest every later event.
+   * The sightings of {@code key} (an agent id, or the fleet key for untracked unknown agents), in
+   * memory: marked changed, since every caller records something; written back at the commit.
    */
-  private static boolean firstSighting(
-      WindowStore<String, Long> store, String key, long at, long window) {
-    long day = at - Math.floorMod(at, DAY_MS);
-    for (long d = day - DAY_MS; d <= day + DAY_MS; d += DAY_MS) {
-      Long seen = store.fetch(key, d);
-      if (seen != null && Math.abs(seen - at) < window) {
-        return false;
-      }
+  private AgentSightings sightings(String key) {
+    AgentSightings seen = sightings.get(key);
+    if (seen == null) {
+      seen = new AgentSightings();
     }
-    store.put(key, at, day);
-    return true;
+    sightings.put(key, seen);
+    return seen;
   }
 
   private static void unregistered(AgentAction action, List<Finding> findings) {
@@ -218,12 +221,7 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
 
   private void behaviour(
       AgentAction action, long at, EffectiveConfig effective, List<Finding> findings) {
-    BaselineConfig baselineConfig =
-        BaselineConfig.defaults()
-            .withWindowDays(effective.windowDays())
-            .withWarmup(effective.warmupDays(), effective.warmupEvents())
-            .withThresholds(effective.eventThresholdSigma(), effective.sessionThresholdSigma());
-    Baseline baseline = baselines.get(action.getAgentId(), baselineConfig);
+    Baseline baseline = baselines.get(action.getAgentId(), baselineConfig(effective));
     metrics.baselineLookup(baselines.lastLookupHit());
     metrics.lag(System.currentTimeMillis() - at);
     Observation observation = observation(action);
@@ -266,12 +264,12 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
     }
     if (late) {
       metrics.late(); // scored, but too late to teach the baseline
+      baselines.scoredOnly(action.getAgentId(), observation);
     } else if (deviates) {
-      baseline.quarantine(action.getEventId(), observation);
+      baselines.quarantined(action.getAgentId(), action.getEventId(), observation);
     } else {
-      baseline.learn(assessment);
+      baselines.learned(action.getAgentId(), assessment);
     }
-    baselines.markDirty(action.getAgentId());
 
     if (deviates) {
       double score = Math.max(assessment.eventScore(), assessment.sessionScore());
@@ -297,6 +295,26 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
     }
   }
 
+  private EffectiveConfig lastEffective;
+  private BaselineConfig lastBaselineConfig;
+
+  /** The baseline settings of {@code effective}; the last one is kept, as configs rarely change. */
+  private BaselineConfig baselineConfig(EffectiveConfig effective) {
+    if (!effective.equals(lastEffective)) {
+      lastBaselineConfig = baselineConfigOf(effective);
+      lastEffective = effective;
+    }
+    return lastBaselineConfig;
+  }
+
+  /** The baseline settings of an agent's effective config. */
+  public static BaselineConfig baselineConfigOf(EffectiveConfig effective) {
+    return BaselineConfig.defaults()
+        .withWindowDays(effective.windowDays())
+        .withWarmup(effective.warmupDays(), effective.warmupEvents())
+        .withThresholds(effective.eventThresholdSigma(), effective.sessionThresholdSigma());
+  }
+
   /** The baseline's view of an action. */
   public static Observation observation(AgentAction action) {
     String channel = action.getOutput() == null ? null : action.getOutput().getChannel();
@@ -316,23 +334,19 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
    * sharing check, which runs partitioned by credential: tokens and principals are shared across
    * agents, and so across partitions.
    */
-  private void credentialUses(Record<byte[], AgentAction> record, AgentAction action, long at) {
+  private void credentialUses(
+      Record<byte[], AgentAction> record, AgentAction action, long at, AgentSightings seen) {
     if (action.getCredential() == null) {
       return;
     }
     String token = CredentialUse.TOKEN + action.getCredential().getTokenId();
-    if (firstSighting(
-        agentCredentials, action.getAgentId() + '\u0000' + token, at, AgentMemory.WINDOW_MS)) {
+    if (seen.firstUse(token, at)) {
       context.forward(record.withKey(token).withValue((Object) new CredentialUse(token, action)));
     }
     String subject = action.getCredential().getSubject();
     if (subject != null) {
       String principal = CredentialUse.PRINCIPAL + subject;
-      if (firstSighting(
-          agentCredentials,
-          action.getAgentId() + '\u0000' + principal,
-          at,
-          AgentMemory.WINDOW_MS)) {
+      if (seen.firstUse(principal, at)) {
         context.forward(
             record.withKey(principal).withValue((Object) new CredentialUse(principal, action)));
       }

@@ -1,7 +1,6 @@
 package dev.chaperone.streams.processor;
 
 import dev.chaperone.baseline.Baseline;
-import dev.chaperone.baseline.BaselineConfig;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.Alert;
 import dev.chaperone.schema.AlertFeedback;
@@ -55,7 +54,9 @@ public final class FeedbackProcessor implements Processor<String, Object, String
     this.suppressions = context.getStateStore(suppressionsStore);
     this.baselines = context.getStateStore(stores.baselineCache());
     this.baselines.bind(
-        context.getStateStore(stores.baselines()), context.getStateStore(stores.baselineDays()));
+        context.getStateStore(stores.baselines()),
+        context.getStateStore(stores.baselineDays()),
+        context.getStateStore(stores.baselineJournal()));
     this.detection = detectionFactory.create(context);
   }
 
@@ -69,14 +70,7 @@ public final class FeedbackProcessor implements Processor<String, Object, String
     metrics.feedback(feedback.getVerdict().name());
     AgentRegistration registration = detection.registration(agentId);
     EffectiveConfig effective = detection.effectiveConfig(agentId, registration);
-    Baseline baseline =
-        baselines.get(
-            agentId,
-            BaselineConfig.defaults()
-                .withWindowDays(effective.windowDays())
-                .withWarmup(effective.warmupDays(), effective.warmupEvents())
-                .withThresholds(
-                    effective.eventThresholdSigma(), effective.sessionThresholdSigma()));
+    Baseline baseline = baselines.get(agentId, DetectProcessor.baselineConfigOf(effective));
     String key = feedback.getRuleId() == null ? null : agentId + '\u0000' + feedback.getRuleId();
     AlertAggregationProcessor.Aggregate aggregate = key == null ? null : aggregates.load(key);
     if (feedback.getVerdict() == Verdict.TRUE_POSITIVE) {
@@ -89,7 +83,7 @@ public final class FeedbackProcessor implements Processor<String, Object, String
         suppressions.put(key, feedback.getDecidedAt().toEpochMilli() + feedback.getSuppressForMs());
       }
     }
-    baselines.markDirty(agentId);
+    baselines.markDirty(agentId); // released or discarded: not an event's step, snapshot it
     if (aggregate != null && aggregate.alert().getAlertId().equals(feedback.getAlertId())) {
       Alert judged =
           Alert.newBuilder(aggregate.alert())

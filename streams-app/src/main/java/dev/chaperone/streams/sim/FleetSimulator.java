@@ -182,6 +182,23 @@ public final class FleetSimulator {
     return out;
   }
 
+  /**
+   * The normal work of one agent ({@code index} into {@link #agents()}) between {@code from} and
+   * {@code to}, in event-time order: exactly its events in {@link #traffic(Instant, Instant)}.
+   */
+  public List<AgentAction> traffic(int index, Instant from, Instant to) {
+    List<AgentAction> out = new ArrayList<>();
+    LocalDate first = from.atZone(ZoneOffset.UTC).toLocalDate();
+    LocalDate last = to.atZone(ZoneOffset.UTC).toLocalDate();
+    for (LocalDate day = first; !day.isAfter(last); day = day.plusDays(1)) {
+      day(agents.get(index), index, day, out);
+    }
+    out.removeIf(e -> e.getOccurredAt().isBefore(from) || !e.getOccurredAt().isBefore(to));
+    out.sort(
+        Comparator.comparing(AgentAction::getOccurredAt).thenComparing(AgentAction::getEventId));
+    return out;
+  }
+
   private SplittableRandom random(long salt, LocalDate day) {
     return new SplittableRandom(seed * 1_000_003L + salt * 7_919L + day.toEpochDay());
   }

@@ -1,54 +1,74 @@
 package dev.chaperone.streams.state;
 
+import dev.chaperone.baseline.Assessment;
 import dev.chaperone.baseline.Baseline;
 import dev.chaperone.baseline.BaselineCodec;
 import dev.chaperone.baseline.BaselineConfig;
+import dev.chaperone.baseline.Observation;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.streams.processor.StateStore;
-import org.apache.kafka.streams.processor.StateStoreContext;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
-import org.apache.kafka.streams.state.internals.CacheFlushListener;
 import org.apache.kafka.streams.state.internals.CachedStateStore;
 
 /**
- * Decoded baselines of one task, kept in memory in front of their RocksDB store so that a hot
+ * Decoded baselines of one task, kept in memory in front of their RocksDB stores so that a hot
  * agent's baseline is not decoded and encoded on every event.
  *
- * <p>Correctness under exactly-once: a baseline changed by an event is marked dirty and written
- * back to the backing store (logged: its changelog is in the task's transaction) when Kafka Streams
- * commits the task: it flushes every {@link CachedStateStore} then, before the transaction commits
- * ({@link #flushCache()}; {@link #commit(Map)}, called only now and then, writes back too). So the
- * changelog always holds the learning of exactly the events whose offsets are committed: a crash
+ * <p>What is written: a <em>snapshot</em> (the baseline's head under the agent id, each closed day
+ * under {@code <agent>\u0000<day>}, written once when the day closes, and the config it runs under)
+ * now and then, and between snapshots a <em>journal</em> of what each event did to it ({@link
+ * BaselineJournal}): one batch of steps per commit, tens of bytes per event instead of the head's
+ * kilobytes. A snapshot is taken when the journal would pass {@value #MAX_JOURNAL_STEPS} steps,
+ * when the config changes and after any change that is not an event's step (analyst feedback); it
+ * replaces the journal. Loading decodes the snapshot and replays the journal.
+ *
+ * <p>Correctness under exactly-once: a baseline changed by an event is written back to the stores
+ * (logged: their changelogs are in the task's transaction) when Kafka Streams commits the task: it
+ * flushes every {@link CachedStateStore} then, before the transaction commits ({@link
+ * #flushCache()}; {@link #commit(Map)}, called only now and then, writes back too). So the
+ * changelogs always hold the learning of exactly the events whose offsets are committed: a crash
  * loses only uncommitted work, which is re-processed from a restored baseline. An entry evicted
  * from the bounded cache while dirty is written back at once, inside the same transaction. The
  * cache is emptied on init and close, so a task that is restored or migrated never reads stale
  * memory.
  *
- * <p>Not persistent and not logged itself: the backing store is.
+ * <p>Not persistent and not logged itself: the backing stores are.
  */
-public final class BaselineCacheStore implements StateStore, CachedStateStore<String, Baseline> {
+public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Baseline> {
 
-  private final String name;
+  /** Journal steps after which the next write-back takes a snapshot instead. */
+  public static final int MAX_JOURNAL_STEPS = 32;
+
+  private static final String CONFIG_SUFFIX = "c";
+  private static final String BATCH_SUFFIX = "b";
+
   private final int capacity;
-  private final boolean writeBackAtCommit;
   private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
   private KeyValueStore<String, byte[]> backing;
   private KeyValueStore<String, byte[]> days;
-  private boolean open;
+  private KeyValueStore<String, byte[]> journal;
   private long hits;
   private long misses;
   private boolean lastHit;
+  private long snapshots;
+  private long batches;
 
   private static final class Entry {
     final Baseline baseline;
+    final List<BaselineJournal.Step> pending = new ArrayList<>();
     boolean dirty;
+    boolean snapshotDue;
+    boolean snapshotted;
+    int journalBatches;
+    int journalSteps;
 
     Entry(Baseline baseline) {
       this.baseline = baseline;
@@ -60,9 +80,8 @@ public final class BaselineCacheStore implements StateStore, CachedStateStore<St
   }
 
   BaselineCacheStore(String name, int capacity, boolean writeBackAtCommit) {
-    this.name = name;
+    super(name, writeBackAtCommit);
     this.capacity = capacity;
-    this.writeBackAtCommit = writeBackAtCommit;
   }
 
   /** A builder for the topology: dirty baselines are written back at every commit. */
@@ -77,86 +96,213 @@ public final class BaselineCacheStore implements StateStore, CachedStateStore<St
    */
   public static StoreBuilder<BaselineCacheStore> builder(
       String name, int capacity, boolean writeBackAtCommit) {
-    return new Builder(name, capacity, writeBackAtCommit);
+    return new UnloggedStoreBuilder<>(
+        name, () -> new BaselineCacheStore(name, capacity, writeBackAtCommit));
   }
 
   /**
    * Connects the cache to its backing stores, processors call it from {@code init}: {@code heads}
-   * holds each agent's baseline head (everything but its closed days, rewritten at each commit
-   * where the agent was active), {@code days} each closed day under {@code <agent>\u0000<day>},
-   * written once when the day closes. A commit so writes a few KiB per active agent, not its whole
-   * baseline.
+   * holds each agent's snapshot head, {@code days} its closed days, {@code journal} its config and
+   * the steps since the snapshot.
    */
-  public void bind(KeyValueStore<String, byte[]> heads, KeyValueStore<String, byte[]> days) {
+  public void bind(
+      KeyValueStore<String, byte[]> heads,
+      KeyValueStore<String, byte[]> days,
+      KeyValueStore<String, byte[]> journal) {
     this.backing = heads;
     this.days = days;
+    this.journal = journal;
   }
 
   static String dayKey(String agentId, long day) {
-    return agentId + '\u0000' + day;
+    return AgentKeyedStores.prefix(agentId) + day;
   }
 
-  private Baseline load(String agentId, BaselineConfig config) {
+  private static String batchKey(String agentId, int batch) {
+    // zero-padded, so that a range scan returns the batches in order
+    return AgentKeyedStores.prefix(agentId)
+        + BATCH_SUFFIX
+        + String.format(Locale.ROOT, "%05d", batch);
+  }
+
+  private Entry load(String agentId, BaselineConfig config) {
+    BaselineConfig journalConfig = null;
+    List<List<BaselineJournal.Step>> batchesRead = new ArrayList<>();
+    String prefix = AgentKeyedStores.prefix(agentId);
+    try (KeyValueIterator<String, byte[]> it = AgentKeyedStores.range(journal, agentId)) {
+      while (it.hasNext()) {
+        var record = it.next();
+        String suffix = record.key.substring(prefix.length());
+        try {
+          if (suffix.equals(CONFIG_SUFFIX)) {
+            journalConfig = BaselineJournal.decodeConfig(record.value);
+          } else if (suffix.startsWith(BATCH_SUFFIX)) {
+            batchesRead.add(BaselineJournal.decodeBatch(record.value));
+          }
+        } catch (IllegalArgumentException e) {
+          throw new IllegalStateException(
+              "corrupt baseline journal record " + record.key.replace('\u0000', '/'), e);
+        }
+      }
+    }
+    // the snapshot and its journal run under the config recorded with them
+    BaselineConfig recorded = journalConfig == null ? config : journalConfig;
     byte[] bytes = backing.get(agentId);
+    Baseline baseline;
     if (bytes == null) {
-      return new Baseline(config);
+      baseline = new Baseline(recorded);
+    } else if (BaselineCodec.isHead(bytes)) {
+      baseline = BaselineCodec.decodeHead(bytes, day -> days.get(dayKey(agentId, day)), recorded);
+    } else {
+      baseline = BaselineCodec.decode(bytes, recorded); // a whole baseline, as older layouts stored
     }
-    if (BaselineCodec.isHead(bytes)) {
-      return BaselineCodec.decodeHead(bytes, day -> days.get(dayKey(agentId, day)), config);
+    Entry entry = new Entry(baseline);
+    entry.snapshotted = bytes != null;
+    for (List<BaselineJournal.Step> batch : batchesRead) {
+      batch.forEach(step -> BaselineJournal.replay(baseline, step));
+      entry.journalSteps += batch.size();
     }
-    return BaselineCodec.decode(bytes, config); // a whole baseline, as older layouts stored it
+    entry.journalBatches = batchesRead.size();
+    if (!recorded.equals(config)) {
+      baseline.reconfigure(config);
+      entry.snapshotDue = true;
+      entry.dirty = true;
+    }
+    return entry;
   }
 
-  private void store(String agentId, Baseline baseline) {
-    Baseline.DayChanges changes = baseline.drainDayChanges();
-    for (Map.Entry<Long, byte[]> day : changes.written().entrySet()) {
-      days.put(dayKey(agentId, day.getKey()), day.getValue());
+  private void store(String agentId, Entry entry) {
+    if (entry.snapshotDue
+        || !entry.snapshotted
+        || entry.journalSteps + entry.pending.size() > MAX_JOURNAL_STEPS) {
+      snapshot(agentId, entry);
+    } else if (!entry.pending.isEmpty()) {
+      if (entry.journalBatches == 0) {
+        // the config this journal replays under: that of the snapshot before it
+        journal.put(
+            AgentKeyedStores.prefix(agentId) + CONFIG_SUFFIX,
+            BaselineJournal.encodeConfig(entry.baseline.config()));
+      }
+      journal.put(
+          batchKey(agentId, entry.journalBatches), BaselineJournal.encodeBatch(entry.pending));
+      entry.journalBatches++;
+      entry.journalSteps += entry.pending.size();
+      batches++;
     }
-    for (long day : changes.removed()) {
-      days.delete(dayKey(agentId, day));
+    entry.pending.clear();
+  }
+
+  private void snapshot(String agentId, Entry entry) {
+    writeTo(agentId, entry.baseline, backing::put, days::put, days::delete);
+    for (int batch = 0; batch < entry.journalBatches; batch++) {
+      journal.delete(batchKey(agentId, batch));
     }
-    backing.put(agentId, BaselineCodec.encodeHead(baseline));
+    journal.put(
+        AgentKeyedStores.prefix(agentId) + CONFIG_SUFFIX,
+        BaselineJournal.encodeConfig(entry.baseline.config()));
+    entry.journalBatches = 0;
+    entry.journalSteps = 0;
+    entry.snapshotDue = false;
+    entry.snapshotted = true;
+    snapshots++;
   }
 
   /**
-   * The baseline of {@code agentId} under {@code config}: cached, else decoded from the backing
-   * store, else new.
+   * Writes what changed of {@code baseline} in the layout of the snapshot stores: closed days
+   * written or removed since the last call under their day keys, then the head under the agent id.
+   * Also how tools build stores (or their changelogs) of baselines learned offline.
+   */
+  public static void writeTo(
+      String agentId,
+      Baseline baseline,
+      BiConsumer<String, byte[]> heads,
+      BiConsumer<String, byte[]> days,
+      Consumer<String> removedDays) {
+    Baseline.DayChanges changes = baseline.drainDayChanges();
+    for (Map.Entry<Long, byte[]> day : changes.written().entrySet()) {
+      days.accept(dayKey(agentId, day.getKey()), day.getValue());
+    }
+    for (long day : changes.removed()) {
+      removedDays.accept(dayKey(agentId, day));
+    }
+    heads.accept(agentId, BaselineCodec.encodeHead(baseline));
+  }
+
+  /**
+   * The baseline of {@code agentId} under {@code config}: cached, else loaded from the stores, else
+   * new. Change it only through {@link #learned}, {@link #quarantined}, {@link #scoredOnly} or, for
+   * anything else, {@link #markDirty}.
    */
   public Baseline get(String agentId, BaselineConfig config) {
     Entry entry = entries.get(agentId);
     if (entry != null) {
       hits++;
       lastHit = true;
-      entry.baseline.reconfigure(config);
+      if (!config.equals(entry.baseline.config())) {
+        entry.baseline.reconfigure(config);
+        entry.snapshotDue = true;
+        entry.dirty = true;
+      }
       return entry.baseline;
     }
     misses++;
     lastHit = false;
-    Baseline baseline = load(agentId, config);
-    entries.put(agentId, new Entry(baseline));
+    entry = load(agentId, config);
+    entries.put(agentId, entry);
     evictBeyondCapacity();
-    return baseline;
+    return entry.baseline;
   }
 
-  /** Forgets the baseline of {@code agentId}: from memory, and its head and days from the store. */
+  /** Learns the event {@code assessment} scored, and journals it. */
+  public void learned(String agentId, Assessment assessment) {
+    Entry entry = entry(agentId);
+    entry.baseline.learn(assessment);
+    journal(entry, BaselineJournal.Kind.LEARNED, null, assessment.observation());
+  }
+
+  /** Holds the scored event {@code eventId} out of learning, and journals it. */
+  public void quarantined(String agentId, String eventId, Observation observation) {
+    Entry entry = entry(agentId);
+    entry.baseline.quarantine(eventId, observation);
+    journal(entry, BaselineJournal.Kind.QUARANTINED, eventId, observation);
+  }
+
+  /** Journals an event that was scored but, too late, not learned. */
+  public void scoredOnly(String agentId, Observation observation) {
+    journal(entry(agentId), BaselineJournal.Kind.SCORED, null, observation);
+  }
+
+  private Entry entry(String agentId) {
+    Entry entry = entries.get(agentId);
+    if (entry == null) {
+      throw new IllegalStateException("baseline of " + agentId + " is not loaded: get it first");
+    }
+    return entry;
+  }
+
+  private void journal(
+      Entry entry, BaselineJournal.Kind kind, String eventId, Observation observation) {
+    entry.pending.add(new BaselineJournal.Step(kind, eventId, observation));
+    entry.dirty = true;
+  }
+
+  /** Forgets the baseline of {@code agentId}: from memory, and everything stored of it. */
   public void delete(String agentId) {
     entries.remove(agentId);
     backing.delete(agentId);
-    List<String> dayKeys = new ArrayList<>();
-    // day keys are the agent id, a NUL and the day: they sort between these two
-    try (KeyValueIterator<String, byte[]> it = days.range(agentId + '\u0000', agentId + '\u0001')) {
-      while (it.hasNext()) {
-        dayKeys.add(it.next().key);
-      }
-    }
-    dayKeys.forEach(days::delete);
+    AgentKeyedStores.deleteAll(days, agentId);
+    AgentKeyedStores.deleteAll(journal, agentId);
   }
 
-  /** Marks the baseline of {@code agentId} as changed, to be written back at the next commit. */
+  /**
+   * Marks the baseline of {@code agentId} as changed other than by an event's step (analyst
+   * feedback): a snapshot is written at the next commit.
+   */
   public void markDirty(String agentId) {
     Entry entry = entries.get(agentId);
     if (entry != null) {
       entry.dirty = true;
+      entry.snapshotDue = true;
     }
   }
 
@@ -165,13 +311,14 @@ public final class BaselineCacheStore implements StateStore, CachedStateStore<St
     while (entries.size() > capacity && eldest.hasNext()) {
       Map.Entry<String, Entry> e = eldest.next();
       if (e.getValue().dirty) {
-        store(e.getKey(), e.getValue().baseline);
+        store(e.getKey(), e.getValue());
       }
       eldest.remove();
     }
   }
 
   /** Writes every dirty baseline back; returns how many. */
+  @Override
   public int writeBack() {
     int written = 0;
     if (backing == null) {
@@ -179,12 +326,17 @@ public final class BaselineCacheStore implements StateStore, CachedStateStore<St
     }
     for (Map.Entry<String, Entry> e : entries.entrySet()) {
       if (e.getValue().dirty) {
-        store(e.getKey(), e.getValue().baseline);
+        store(e.getKey(), e.getValue());
         e.getValue().dirty = false;
         written++;
       }
     }
     return written;
+  }
+
+  /** Snapshots and journal batches written since the task started. */
+  public long[] writes() {
+    return new long[] {snapshots, batches};
   }
 
   /** Whether the last {@link #get} was served from memory. */
@@ -203,122 +355,7 @@ public final class BaselineCacheStore implements StateStore, CachedStateStore<St
   }
 
   @Override
-  public String name() {
-    return name;
-  }
-
-  @Override
-  public void init(StateStoreContext context, StateStore root) {
+  void clearMemory() {
     entries.clear();
-    context.register(root, (key, value) -> {});
-    open = true;
-  }
-
-  /**
-   * Kafka Streams flushes every record cache when it commits a task (under exactly-once: before the
-   * transaction commits), but commits its stores only now and then. Being a cache, this store
-   * writes its dirty baselines back here, so the changelog holds the learning of exactly the
-   * committed events.
-   */
-  @Override
-  public void flushCache() {
-    if (writeBackAtCommit) {
-      writeBack();
-    }
-  }
-
-  @Override
-  public void clearCache() {
-    entries.clear();
-  }
-
-  @Override
-  public boolean setFlushListener(
-      CacheFlushListener<String, Baseline> listener, boolean sendOldValues) {
-    return false; // nothing downstream listens to baselines
-  }
-
-  @Override
-  public void commit(Map<TopicPartition, Long> changelogOffsets) {
-    if (writeBackAtCommit) {
-      writeBack();
-    }
-  }
-
-  @Override
-  @SuppressWarnings("deprecation")
-  public void flush() {
-    if (writeBackAtCommit) {
-      writeBack();
-    }
-  }
-
-  @Override
-  public void close() {
-    entries.clear();
-    open = false;
-  }
-
-  @Override
-  public boolean persistent() {
-    return false;
-  }
-
-  @Override
-  public boolean isOpen() {
-    return open;
-  }
-
-  private static final class Builder implements StoreBuilder<BaselineCacheStore> {
-    private final String name;
-    private final int capacity;
-    private final boolean writeBackAtCommit;
-
-    Builder(String name, int capacity, boolean writeBackAtCommit) {
-      this.name = name;
-      this.capacity = capacity;
-      this.writeBackAtCommit = writeBackAtCommit;
-    }
-
-    @Override
-    public StoreBuilder<BaselineCacheStore> withCachingEnabled() {
-      return this;
-    }
-
-    @Override
-    public StoreBuilder<BaselineCacheStore> withCachingDisabled() {
-      return this;
-    }
-
-    @Override
-    public StoreBuilder<BaselineCacheStore> withLoggingEnabled(Map<String, String> config) {
-      throw new UnsupportedOperationException(
-          "the baseline cache is not logged: its backing store is");
-    }
-
-    @Override
-    public StoreBuilder<BaselineCacheStore> withLoggingDisabled() {
-      return this;
-    }
-
-    @Override
-    public BaselineCacheStore build() {
-      return new BaselineCacheStore(name, capacity, writeBackAtCommit);
-    }
-
-    @Override
-    public Map<String, String> logConfig() {
-      return Map.of();
-    }
-
-    @Override
-    public boolean loggingEnabled() {
-      return false;
-    }
-
-    @Override
-    public String name() {
-      return name;
-    }
   }
 }

@@ -1,0 +1,389 @@
+package dev.chaperone.streams.state;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * What one agent was recently seen with: its event ids (for de-duplication) and the credentials it
+ * used (for the sharing check), each answered "first time within 24 hours?" without a store read.
+ *
+ * <p><b>Event ids</b> are kept as 64-bit hashes with their event time, in chunks of at most {@value
+ * #CHUNK} ids per hour of event time, covering {@value #KEPT_HOURS} hours behind the newest event:
+ * a day of window and a day of lateness. A duplicate is an id seen within {@link #WINDOW_MS} of the
+ * event's own time; two different ids of one agent share a hash with probability about n²/2⁶⁵
+ * (below 10⁻¹¹ at the cap). At most {@value #MAX_EVENT_IDS} ids are kept: beyond that the oldest
+ * hours go first, which shortens the de-duplication horizon of a flooding agent ({@link #evicted()}
+ * counts the ids let go). An event older than the kept hours is not checked and not remembered, nor
+ * are more than {@value #MAX_CHUNKS_PER_HOUR} chunks' worth of ids in one hour.
+ *
+ * <p><b>Credentials</b> (token and principal keys) keep their latest forwarded time; at most
+ * {@value #MAX_CREDENTIALS}, the oldest first out.
+ *
+ * <p>Persistence: {@link #backing} keeps one record per chunk and one for the credentials in a
+ * key-value store, under the agent id, a NUL and a suffix; a write-back writes only the chunks
+ * changed since the last one (full chunks are never rewritten), so a commit costs at most about a
+ * kilobyte per active agent whatever its rate or history. Not thread-safe.
+ */
+public final class AgentSightings {
+
+  /** Two sightings of a key closer than this are the same. */
+  public static final long WINDOW_MS = Duration.ofHours(24).toMillis();
+
+  /** Hours of event ids kept behind the newest event's hour. */
+  public static final int KEPT_HOURS = 49;
+
+  /** Event ids kept per agent at most. */
+  public static final int MAX_EVENT_IDS = 16_384;
+
+  /** Credential keys kept per agent at most. */
+  public static final int MAX_CREDENTIALS = 64;
+
+  /** Event ids per persisted chunk. */
+  public static final int CHUNK = 64;
+
+  /** Chunks one hour may hold: the chunk number is 16 bits of the chunk key. */
+  public static final int MAX_CHUNKS_PER_HOUR = 1 << 16;
+
+  private static final long HOUR_MS = Duration.ofHours(1).toMillis();
+  private static final byte FORMAT_VERSION = 1;
+  private static final String CREDENTIALS_SUFFIX = "c";
+  private static final String HOUR_SUFFIX = "h";
+
+  private final LongLongMap latest = new LongLongMap();
+  // chunk key: hour << 16 | chunk number within the hour
+  private final TreeMap<Long, Bucket> chunks = new TreeMap<>();
+  private final LinkedHashMap<String, Long> credentials = new LinkedHashMap<>();
+  private final TreeSet<Long> dirtyChunks = new TreeSet<>();
+  private final TreeSet<Long> removedChunks = new TreeSet<>();
+  private boolean credentialsDirty;
+  private long newestHour = Long.MIN_VALUE;
+  private int ids;
+  private long evicted;
+
+  /** At most {@link #CHUNK} ids of one hour and their times, in arrival order. */
+  private static final class Bucket {
+    long[] hashes = new long[4];
+    long[] times = new long[4];
+    int size;
+
+    void add(long hash, long time) {
+      if (size == hashes.length) {
+        hashes = Arrays.copyOf(hashes, size * 2);
+        times = Arrays.copyOf(times, size * 2);
+      }
+      hashes[size] = hash;
+      times[size] = time;
+      size++;
+    }
+  }
+
+  /** True the first time {@code eventId} is seen within {@link #WINDOW_MS} of {@code atMs}. */
+  public boolean firstEvent(String eventId, long atMs) {
+    long hour = Math.floorDiv(atMs, HOUR_MS);
+    if (newestHour != Long.MIN_VALUE && hour < newestHour - KEPT_HOURS) {
+      return true; // older than anything kept: cannot be checked, would expire at once
+    }
+    long hash = hash(eventId);
+    long seen = latest.get(hash);
+    if (seen != LongLongMap.MISSING && Math.abs(seen - atMs) < WINDOW_MS) {
+      return false;
+    }
+    if (seen == LongLongMap.MISSING || atMs > seen) {
+      latest.put(hash, atMs);
+    }
+    long chunk = openChunk(hour);
+    if (chunk == NO_CHUNK) {
+      return true; // the hour holds all the chunks it may: neither checked further nor kept
+    }
+    chunks.computeIfAbsent(chunk, c -> new Bucket()).add(hash, atMs);
+    dirtyChunks.add(chunk);
+    removedChunks.remove(chunk);
+    ids++;
+    if (hour > newestHour) {
+      newestHour = hour;
+      expireBefore(newestHour - KEPT_HOURS);
+    }
+    while (ids > MAX_EVENT_IDS) {
+      evicted += dropOldestChunk();
+    }
+    return true;
+  }
+
+  /**
+   * True the first time {@code key} is used within {@link #WINDOW_MS} of {@code atMs}; remembers
+   * it.
+   */
+  public boolean firstUse(String key, long atMs) {
+    Long seen = credentials.get(key);
+    if (seen != null && Math.abs(seen - atMs) < WINDOW_MS) {
+      return false;
+    }
+    credentials.remove(key);
+    credentials.put(key, atMs);
+    Iterator<Long> oldest = credentials.values().iterator();
+    while (credentials.size() > MAX_CREDENTIALS) {
+      oldest.next();
+      oldest.remove();
+    }
+    credentialsDirty = true;
+    return true;
+  }
+
+  /** Event ids held. */
+  public int eventIds() {
+    return ids;
+  }
+
+  /** Event ids let go before their time because the agent exceeded {@link #MAX_EVENT_IDS}. */
+  public long evicted() {
+    return evicted;
+  }
+
+  private static final long NO_CHUNK = Long.MIN_VALUE;
+
+  /**
+   * The key of the chunk of {@code hour} that takes the next id; {@link #NO_CHUNK} if it is full.
+   */
+  private long openChunk(long hour) {
+    Long last = chunks.floorKey((hour << 16) | (MAX_CHUNKS_PER_HOUR - 1));
+    if (last == null || (last >> 16) != hour) {
+      return hour << 16;
+    }
+    if (chunks.get(last).size < CHUNK) {
+      return last;
+    }
+    long number = (last & (MAX_CHUNKS_PER_HOUR - 1)) + 1;
+    return number < MAX_CHUNKS_PER_HOUR ? (hour << 16) | number : NO_CHUNK;
+  }
+
+  private void expireBefore(long hour) {
+    while (!chunks.isEmpty() && (chunks.firstKey() >> 16) < hour) {
+      dropOldestChunk();
+    }
+  }
+
+  /** Drops the oldest chunk; returns how many ids it held. */
+  private int dropOldestChunk() {
+    Map.Entry<Long, Bucket> oldest = chunks.pollFirstEntry();
+    Bucket bucket = oldest.getValue();
+    for (int i = 0; i < bucket.size; i++) {
+      if (latest.get(bucket.hashes[i]) == bucket.times[i]) {
+        latest.remove(bucket.hashes[i]);
+      }
+    }
+    ids -= bucket.size;
+    dirtyChunks.remove(oldest.getKey());
+    removedChunks.add(oldest.getKey());
+    return bucket.size;
+  }
+
+  private static long hash(String id) {
+    long h = 0xcbf29ce484222325L; // FNV-1a over UTF-16 units, then a murmur3 finaliser
+    for (int i = 0; i < id.length(); i++) {
+      h = (h ^ id.charAt(i)) * 0x100000001b3L;
+    }
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    h *= 0xc4ceb9fe1a85ec53L;
+    return h ^ (h >>> 33);
+  }
+
+  // ---- persistence ----
+
+  private byte[] encodeChunk(long chunk) {
+    Bucket bucket = chunks.get(chunk);
+    ByteBuffer out = ByteBuffer.allocate(1 + 5 + bucket.size * (8 + 10));
+    out.put(FORMAT_VERSION);
+    putVarLong(out, bucket.size);
+    long start = (chunk >> 16) * HOUR_MS;
+    for (int i = 0; i < bucket.size; i++) {
+      out.putLong(bucket.hashes[i]);
+      putVarLong(out, bucket.times[i] - start);
+    }
+    return Arrays.copyOf(out.array(), out.position());
+  }
+
+  private void decodeChunk(long chunk, byte[] bytes) {
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    checkVersion(in);
+    int n = Math.toIntExact(getVarLong(in));
+    if (n < 0 || n > CHUNK) {
+      throw new IllegalArgumentException("bad sightings chunk: " + n + " ids");
+    }
+    Bucket bucket = new Bucket();
+    long hour = chunk >> 16;
+    long start = hour * HOUR_MS;
+    for (int i = 0; i < n; i++) {
+      long hash = in.getLong();
+      long time = start + getVarLong(in);
+      bucket.add(hash, time);
+      long seen = latest.get(hash);
+      if (seen == LongLongMap.MISSING || time > seen) {
+        latest.put(hash, time);
+      }
+    }
+    chunks.put(chunk, bucket);
+    ids += n;
+    newestHour = Math.max(newestHour, hour);
+  }
+
+  private static String chunkSuffix(long chunk) {
+    return HOUR_SUFFIX + (chunk >> 16) + '.' + (chunk & (MAX_CHUNKS_PER_HOUR - 1));
+  }
+
+  private static long chunkOf(String suffix) {
+    int dot = suffix.indexOf('.');
+    long hour = Long.parseLong(suffix.substring(HOUR_SUFFIX.length(), dot));
+    long number = Long.parseLong(suffix.substring(dot + 1));
+    if (number < 0 || number >= MAX_CHUNKS_PER_HOUR) {
+      throw new IllegalArgumentException("bad sightings chunk number " + number);
+    }
+    return (hour << 16) | number;
+  }
+
+  private byte[] encodeCredentials() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    bytes.write(FORMAT_VERSION);
+    ByteBuffer number = ByteBuffer.allocate(10);
+    putVarLong(number, credentials.size());
+    bytes.write(number.array(), 0, number.position());
+    for (Map.Entry<String, Long> e : credentials.entrySet()) {
+      byte[] key = e.getKey().getBytes(StandardCharsets.UTF_8);
+      ByteBuffer head = ByteBuffer.allocate(20);
+      putVarLong(head, key.length);
+      putVarLong(head, e.getValue());
+      bytes.write(head.array(), 0, head.position());
+      bytes.write(key, 0, key.length);
+    }
+    return bytes.toByteArray();
+  }
+
+  private void decodeCredentials(byte[] bytes) {
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    checkVersion(in);
+    long n = getVarLong(in);
+    if (n < 0 || n > MAX_CREDENTIALS) {
+      throw new IllegalArgumentException("bad sightings credentials: " + n + " keys");
+    }
+    for (long i = 0; i < n; i++) {
+      int length = Math.toIntExact(getVarLong(in));
+      long at = getVarLong(in);
+      if (length < 0 || length > in.remaining()) {
+        throw new IllegalArgumentException("bad sightings credential key length " + length);
+      }
+      byte[] key = new byte[length];
+      in.get(key);
+      credentials.put(new String(key, StandardCharsets.UTF_8), at);
+    }
+  }
+
+  private static void checkVersion(ByteBuffer in) {
+    byte version = in.get();
+    if (version != FORMAT_VERSION) {
+      throw new IllegalArgumentException("unknown sightings format version " + version);
+    }
+  }
+
+  private static void putVarLong(ByteBuffer out, long value) {
+    long v = (value << 1) ^ (value >> 63); // zig-zag
+    while ((v & ~0x7FL) != 0) {
+      out.put((byte) ((v & 0x7F) | 0x80));
+      v >>>= 7;
+    }
+    out.put((byte) v);
+  }
+
+  private static long getVarLong(ByteBuffer in) {
+    long v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      byte b = in.get();
+      v |= (long) (b & 0x7F) << shift;
+      if ((b & 0x80) == 0) {
+        return (v >>> 1) ^ -(v & 1);
+      }
+    }
+    throw new IllegalArgumentException("bad varint in sightings");
+  }
+
+  /**
+   * Where sightings live: {@code <agent>\u0000h<hour>.<chunk>} per chunk and {@code <agent>\u0000c}
+   * for the credentials, in {@code store}. Only changed chunks are written back.
+   */
+  public static WriteBackCacheStore.Backing<AgentSightings> backing(
+      KeyValueStore<String, byte[]> store) {
+    return new WriteBackCacheStore.Backing<>() {
+      @Override
+      public AgentSightings load(String agentId) {
+        AgentSightings sightings = new AgentSightings();
+        boolean found = false;
+        String prefix = AgentKeyedStores.prefix(agentId);
+        try (KeyValueIterator<String, byte[]> it = AgentKeyedStores.range(store, agentId)) {
+          while (it.hasNext()) {
+            var entry = it.next();
+            String suffix = entry.key.substring(prefix.length());
+            try {
+              if (suffix.equals(CREDENTIALS_SUFFIX)) {
+                sightings.decodeCredentials(entry.value);
+              } else if (suffix.startsWith(HOUR_SUFFIX)) {
+                sightings.decodeChunk(chunkOf(suffix), entry.value);
+              }
+            } catch (BufferUnderflowException
+                | IllegalArgumentException
+                | ArithmeticException
+                | IndexOutOfBoundsException e) {
+              throw new IllegalStateException(
+                  "corrupt sightings record " + entry.key.replace('\u0000', '/'), e);
+            }
+            found = true;
+          }
+        }
+        if (!found) {
+          return null;
+        }
+        if (sightings.newestHour != Long.MIN_VALUE) {
+          sightings.expireBefore(sightings.newestHour - KEPT_HOURS);
+        }
+        while (sightings.ids > MAX_EVENT_IDS) {
+          sightings.dropOldestChunk();
+        }
+        // what expired while loading is deleted at the next write-back
+        sightings.dirtyChunks.clear();
+        return sightings;
+      }
+
+      @Override
+      public void store(String agentId, AgentSightings sightings) {
+        String prefix = AgentKeyedStores.prefix(agentId);
+        for (long chunk : sightings.removedChunks) {
+          store.delete(prefix + chunkSuffix(chunk));
+        }
+        for (long chunk : sightings.dirtyChunks) {
+          store.put(prefix + chunkSuffix(chunk), sightings.encodeChunk(chunk));
+        }
+        if (sightings.credentialsDirty) {
+          store.put(prefix + CREDENTIALS_SUFFIX, sightings.encodeCredentials());
+        }
+        sightings.removedChunks.clear();
+        sightings.dirtyChunks.clear();
+        sightings.credentialsDirty = false;
+      }
+
+      @Override
+      public void delete(String agentId) {
+        AgentKeyedStores.deleteAll(store, agentId);
+      }
+    };
+  }
+}

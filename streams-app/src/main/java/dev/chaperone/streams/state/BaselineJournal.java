@@ -1,0 +1,186 @@
+package dev.chaperone.streams.state;
+
+import dev.chaperone.baseline.Assessment;
+import dev.chaperone.baseline.Baseline;
+import dev.chaperone.baseline.BaselineConfig;
+import dev.chaperone.baseline.Observation;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The steps that changed a baseline since its last snapshot, so that a commit writes what an event
+ * taught (tens of bytes) rather than the agent's whole baseline head (kilobytes).
+ *
+ * <p>A step is what the detector did with one event: it always scored it ({@link
+ * Baseline#assess(Observation)}, which also moves the session and rate trackers), then either
+ * learned it, quarantined it, or neither (too late to learn). Replaying the steps in order on the
+ * snapshot they follow, under the config they were taken under, rebuilds the baseline exactly:
+ * every change a baseline undergoes goes either through a step or through a snapshot (config
+ * changes, analyst feedback and evictions force one).
+ *
+ * <p>Encodings: a batch (the steps of one commit) is a version byte, a count and per step a kind
+ * byte, the event id for quarantines, and the observation; the config record holds every field of
+ * {@link BaselineConfig}. Not thread-safe.
+ */
+final class BaselineJournal {
+
+  /** What happened to one scored event. */
+  enum Kind {
+    /** Scored and learned. */
+    LEARNED,
+    /** Scored and held out of learning. */
+    QUARANTINED,
+    /** Scored only: too late to learn. */
+    SCORED
+  }
+
+  /** One event's step. */
+  record Step(Kind kind, String eventId, Observation observation) {}
+
+  private static final byte FORMAT_VERSION = 1;
+
+  private BaselineJournal() {}
+
+  /** Applies {@code step} to {@code baseline} as the detector did. */
+  static void replay(Baseline baseline, Step step) {
+    Assessment assessment = baseline.assess(step.observation());
+    switch (step.kind()) {
+      case LEARNED -> baseline.learn(assessment);
+      case QUARANTINED -> baseline.quarantine(step.eventId(), step.observation());
+      case SCORED -> {}
+    }
+  }
+
+  static byte[] encodeBatch(List<Step> steps) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 + steps.size() * 64);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(FORMAT_VERSION);
+      out.writeInt(steps.size());
+      for (Step step : steps) {
+        out.writeByte(step.kind().ordinal());
+        if (step.kind() == Kind.QUARANTINED) {
+          out.writeUTF(step.eventId());
+        }
+        Observation o = step.observation();
+        out.writeLong(o.timestampMs());
+        writeNullable(out, o.sessionId());
+        out.writeUTF(o.actionType());
+        out.writeUTF(o.tool());
+        writeNullable(out, o.resource());
+        writeNullable(out, o.channel());
+        writeNullable(out, o.contentClass());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // in memory: cannot happen
+    }
+    return bytes.toByteArray();
+  }
+
+  /**
+   * The steps of one batch.
+   *
+   * @throws IllegalArgumentException for bytes that are not a batch
+   */
+  static List<Step> decodeBatch(byte[] bytes) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      checkVersion(in.readByte());
+      int n = in.readInt();
+      if (n < 0 || n > bytes.length) {
+        throw new IllegalArgumentException("bad journal batch: " + n + " steps");
+      }
+      List<Step> steps = new ArrayList<>(n);
+      Kind[] kinds = Kind.values();
+      for (int i = 0; i < n; i++) {
+        int kind = in.readByte();
+        if (kind < 0 || kind >= kinds.length) {
+          throw new IllegalArgumentException("bad journal step kind " + kind);
+        }
+        String eventId = kinds[kind] == Kind.QUARANTINED ? in.readUTF() : null;
+        Observation o =
+            new Observation(
+                in.readLong(),
+                readNullable(in),
+                in.readUTF(),
+                in.readUTF(),
+                readNullable(in),
+                readNullable(in),
+                readNullable(in));
+        steps.add(new Step(kinds[kind], eventId, o));
+      }
+      return steps;
+    } catch (IOException e) {
+      throw new IllegalArgumentException("truncated journal batch", e);
+    }
+  }
+
+  static byte[] encodeConfig(BaselineConfig c) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(96);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(FORMAT_VERSION);
+      out.writeInt(c.windowDays());
+      out.writeDouble(c.smoothing());
+      out.writeInt(c.warmupDays());
+      out.writeLong(c.warmupEvents());
+      out.writeDouble(c.eventThresholdSigma());
+      out.writeDouble(c.sessionThresholdSigma());
+      out.writeInt(c.minCalibrationSamples());
+      out.writeDouble(c.minSigmaNats());
+      out.writeInt(c.maxEncodedBytes());
+      out.writeInt(c.quarantineCapacity());
+      out.writeDouble(c.noveltyDailyShare());
+      out.writeInt(c.driftDays());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /**
+   * The config of a config record.
+   *
+   * @throws IllegalArgumentException for bytes that are not one, or an invalid config
+   */
+  static BaselineConfig decodeConfig(byte[] bytes) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      checkVersion(in.readByte());
+      return new BaselineConfig(
+          in.readInt(),
+          in.readDouble(),
+          in.readInt(),
+          in.readLong(),
+          in.readDouble(),
+          in.readDouble(),
+          in.readInt(),
+          in.readDouble(),
+          in.readInt(),
+          in.readInt(),
+          in.readDouble(),
+          in.readInt());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("truncated journal config", e);
+    }
+  }
+
+  private static void checkVersion(byte version) {
+    if (version != FORMAT_VERSION) {
+      throw new IllegalArgumentException("unknown journal format version " + version);
+    }
+  }
+
+  private static void writeNullable(DataOutputStream out, String value) throws IOException {
+    out.writeBoolean(value != null);
+    if (value != null) {
+      out.writeUTF(value);
+    }
+  }
+
+  private static String readNullable(DataInputStream in) throws IOException {
+    return in.readBoolean() ? in.readUTF() : null;
+  }
+}

@@ -1,0 +1,181 @@
+package dev.chaperone.streams.state;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.internals.CachedStateStore;
+
+/**
+ * Decoded per-agent state of one task (inventory entries, sightings), kept in memory in front of
+ * the logged store that holds it, so that an event costs no store read, no encoding and no
+ * changelog record: a value changed by an event is marked dirty and written back once per commit.
+ *
+ * <p>Exactly-once follows from when the write-back runs, as for {@link BaselineCacheStore}: Kafka
+ * Streams flushes every {@link CachedStateStore} when it commits a task, before the transaction
+ * commits ({@link #flushCache()}), so the changelog holds the state of exactly the committed
+ * events. A dirty entry evicted from the bounded cache is written back at once, in the same
+ * transaction. The cache is emptied on init and close, so a restored or migrated task never reads
+ * stale memory. The backing store must not have Kafka Streams' record cache enabled: its own flush
+ * could otherwise run before this one.
+ *
+ * <p>Not thread-safe: a task's stores are used by its stream thread only.
+ *
+ * @param <V> the decoded value; mutable values are changed in place and then {@link #markDirty}
+ */
+public final class WriteBackCacheStore<V> extends AgentKeyedStores.WriteBackStore<V> {
+
+  /** Where the values live: read on a cache miss, written at write-back. */
+  public interface Backing<V> {
+    /** The value of {@code key}, or null. */
+    V load(String key);
+
+    /** Writes {@code value}, changed since it was loaded. */
+    void store(String key, V value);
+
+    /** Removes everything kept for {@code key}. */
+    void delete(String key);
+
+    /** A backing that is one key-value store. */
+    static <V> Backing<V> of(KeyValueStore<String, V> store) {
+      Objects.requireNonNull(store, "store");
+      return new Backing<>() {
+        @Override
+        public V load(String key) {
+          return store.get(key);
+        }
+
+        @Override
+        public void store(String key, V value) {
+          store.put(key, value);
+        }
+
+        @Override
+        public void delete(String key) {
+          store.delete(key);
+        }
+      };
+    }
+  }
+
+  private final int capacity;
+  private final LinkedHashMap<String, Entry<V>> entries = new LinkedHashMap<>(64, 0.75f, true);
+  private Backing<V> backing;
+
+  private static final class Entry<V> {
+    final V value;
+    boolean dirty;
+
+    Entry(V value, boolean dirty) {
+      this.value = value;
+      this.dirty = dirty;
+    }
+  }
+
+  WriteBackCacheStore(String name, int capacity, boolean writeBackAtCommit) {
+    super(name, writeBackAtCommit);
+    if (capacity < 1) {
+      throw new IllegalArgumentException("cache capacity must be >= 1: " + capacity);
+    }
+    this.capacity = capacity;
+  }
+
+  /**
+   * A builder for the topology: at most {@code capacity} values in memory; with {@code
+   * writeBackAtCommit}, dirty ones are written back at every commit, else only when evicted (for
+   * state that never outlives its process, such as a replay).
+   */
+  public static <V> StoreBuilder<WriteBackCacheStore<V>> builder(
+      String name, int capacity, boolean writeBackAtCommit) {
+    return new UnloggedStoreBuilder<>(
+        name, () -> new WriteBackCacheStore<>(name, capacity, writeBackAtCommit));
+  }
+
+  /**
+   * Connects the cache to where its values live; processors call it from {@code init}. Every
+   * processor sharing the cache binds the same backing.
+   */
+  public void bind(Backing<V> backing) {
+    this.backing = Objects.requireNonNull(backing, "backing");
+  }
+
+  /** The value of {@code key}: cached, else loaded; null when there is none. */
+  public V get(String key) {
+    Entry<V> entry = entries.get(key);
+    if (entry != null) {
+      return entry.value;
+    }
+    V loaded = backing.load(key);
+    if (loaded != null) {
+      entries.put(key, new Entry<>(loaded, false));
+      evictBeyondCapacity();
+    }
+    return loaded;
+  }
+
+  /** Caches {@code value} for {@code key}, to be written back at the next commit. */
+  public void put(String key, V value) {
+    Objects.requireNonNull(value, "value");
+    Entry<V> entry = entries.get(key);
+    if (entry != null && entry.value == value) {
+      entry.dirty = true;
+      return;
+    }
+    entries.put(key, new Entry<>(value, true));
+    evictBeyondCapacity();
+  }
+
+  /** Marks the cached value of {@code key}, changed in place, to be written back. */
+  public void markDirty(String key) {
+    Entry<V> entry = entries.get(key);
+    if (entry != null) {
+      entry.dirty = true;
+    }
+  }
+
+  /** Forgets {@code key}, in memory and in the backing store. */
+  public void delete(String key) {
+    entries.remove(key);
+    backing.delete(key);
+  }
+
+  /** Values held in memory. */
+  public int size() {
+    return entries.size();
+  }
+
+  private void evictBeyondCapacity() {
+    Iterator<Map.Entry<String, Entry<V>>> eldest = entries.entrySet().iterator();
+    while (entries.size() > capacity && eldest.hasNext()) {
+      Map.Entry<String, Entry<V>> e = eldest.next();
+      if (e.getValue().dirty) {
+        backing.store(e.getKey(), e.getValue().value);
+      }
+      eldest.remove();
+    }
+  }
+
+  /** Writes every dirty value back; returns how many. */
+  @Override
+  public int writeBack() {
+    if (backing == null) {
+      return 0;
+    }
+    int written = 0;
+    for (Map.Entry<String, Entry<V>> e : entries.entrySet()) {
+      if (e.getValue().dirty) {
+        backing.store(e.getKey(), e.getValue().value);
+        e.getValue().dirty = false;
+        written++;
+      }
+    }
+    return written;
+  }
+
+  @Override
+  void clearMemory() {
+    entries.clear();
+  }
+}

@@ -1,0 +1,197 @@
+package dev.chaperone.streams.state;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class AgentSightingsTest {
+
+  private static final long T0 = 1_780_000_000_000L;
+  private static final long HOUR = Duration.ofHours(1).toMillis();
+  private static final long DAY = Duration.ofDays(1).toMillis();
+
+  private KeyValueStore<String, byte[]> store;
+  private WriteBackCacheStore.Backing<AgentSightings> backing;
+
+  @BeforeEach
+  void setUp() {
+    store =
+        Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore("sightings"), Serdes.String(), Serdes.ByteArray())
+            .withLoggingDisabled()
+            .build();
+    store.init(new MockProcessorContext<>().getStateStoreContext(), store);
+    backing = AgentSightings.backing(store);
+  }
+
+  @Test
+  void shouldDropAnEventIdSeenWithin24HoursEitherSideAndAcceptItAfter() {
+    AgentSightings seen = new AgentSightings();
+
+    assertTrue(seen.firstEvent("e-1", T0));
+
+    assertFalse(seen.firstEvent("e-1", T0 + DAY - 1), "a retry within 24 h is a duplicate");
+    assertFalse(seen.firstEvent("e-1", T0 - DAY + 1), "so is an earlier copy arriving late");
+    assertTrue(seen.firstEvent("e-1", T0 + DAY), "24 h later the same id is a new event");
+    assertTrue(seen.firstEvent("e-2", T0 + 1), "another id is not a duplicate");
+  }
+
+  @Test
+  void shouldForgetIdsOlderThanTheKeptHours() {
+    AgentSightings seen = new AgentSightings();
+    seen.firstEvent("old", T0);
+
+    seen.firstEvent("new", T0 + (AgentSightings.KEPT_HOURS + 1) * HOUR);
+
+    assertEquals(1, seen.eventIds(), "the hour of `old` fell out of the kept hours");
+    assertTrue(
+        seen.firstEvent("older", T0 - HOUR),
+        "an event older than the kept hours is accepted unchecked");
+    assertEquals(1, seen.eventIds(), "and not remembered");
+  }
+
+  @Test
+  void shouldHoldAtMostTheCapAndCountTheIdsItLetGoEarly() {
+    AgentSightings seen = new AgentSightings();
+    int flood = AgentSightings.MAX_EVENT_IDS + 1_000;
+
+    for (int i = 0; i < flood; i++) {
+      assertTrue(seen.firstEvent("flood-" + i, T0 + i)); // all within one hour
+    }
+
+    assertTrue(seen.eventIds() <= AgentSightings.MAX_EVENT_IDS, "held " + seen.eventIds());
+    assertEquals(flood, seen.eventIds() + seen.evicted(), "every id is held or counted as evicted");
+    assertFalse(seen.firstEvent("flood-" + (flood - 1), T0 + flood), "the newest are still held");
+    assertTrue(seen.firstEvent("flood-0", T0 + flood), "the oldest were let go");
+  }
+
+  @Test
+  void shouldAnswerFirstUseOfACredentialOncePer24HoursAndCapThem() {
+    AgentSightings seen = new AgentSightings();
+
+    assertTrue(seen.firstUse("token:a", T0));
+    assertFalse(seen.firstUse("token:a", T0 + HOUR));
+    assertTrue(seen.firstUse("token:a", T0 + DAY));
+
+    for (int i = 0; i < AgentSightings.MAX_CREDENTIALS; i++) {
+      seen.firstUse("token:other-" + i, T0 + DAY + i);
+    }
+    assertTrue(seen.firstUse("token:a", T0 + DAY + HOUR), "the oldest key went past the cap");
+  }
+
+  @Test
+  void shouldRestoreFromItsStoreExactlyWhatItWroteBack() {
+    AgentSightings seen = new AgentSightings();
+    for (int i = 0; i < 500; i++) {
+      seen.firstEvent("e-" + i, T0 + i * 60_000L); // 500 minutes: 9 hours
+    }
+    seen.firstUse("token:a", T0);
+    backing.store("agent-1", seen);
+
+    AgentSightings restored = backing.load("agent-1");
+
+    assertNotNull(restored);
+    assertEquals(500, restored.eventIds());
+    for (int i = 0; i < 500; i++) {
+      assertFalse(restored.firstEvent("e-" + i, T0 + i * 60_000L + 1), "e-" + i);
+    }
+    assertTrue(restored.firstEvent("e-500", T0));
+    assertFalse(restored.firstUse("token:a", T0 + HOUR));
+    assertNull(backing.load("agent-2"), "nothing was stored for agent-2");
+  }
+
+  @Test
+  void shouldWriteOnlyTheChunkThatChangedAndDeleteExpiredOnes() {
+    List<String> puts = new ArrayList<>();
+    WriteBackCacheStore.Backing<AgentSightings> counted =
+        AgentSightings.backing(recordingPuts(store, puts));
+    AgentSightings seen = new AgentSightings();
+    for (int i = 0; i < 10 * AgentSightings.CHUNK; i++) {
+      seen.firstEvent("e-" + i, T0 + i);
+    }
+    counted.store("agent-1", seen);
+    assertEquals(10, keys("agent-1").size(), "ten full chunks");
+    List<String> full = keys("agent-1");
+
+    puts.clear();
+    seen.firstEvent("one-more", T0 + 1_000_000);
+    counted.store("agent-1", seen);
+
+    assertEquals(1, puts.size(), "only the new chunk is written: " + puts);
+    assertFalse(full.contains(puts.get(0)));
+    assertEquals(11, keys("agent-1").size());
+
+    seen.firstEvent("much-later", T0 + (AgentSightings.KEPT_HOURS + 2) * HOUR);
+    counted.store("agent-1", seen);
+    assertEquals(1, keys("agent-1").size(), "the expired chunks are deleted: " + keys("agent-1"));
+  }
+
+  /** {@code store}, recording the key of every put. */
+  @SuppressWarnings("unchecked")
+  private static KeyValueStore<String, byte[]> recordingPuts(
+      KeyValueStore<String, byte[]> store, List<String> puts) {
+    return (KeyValueStore<String, byte[]>)
+        java.lang.reflect.Proxy.newProxyInstance(
+            KeyValueStore.class.getClassLoader(),
+            new Class<?>[] {KeyValueStore.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("put")) {
+                puts.add((String) args[0]);
+              }
+              try {
+                return method.invoke(store, args);
+              } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
+
+  @Test
+  void shouldDeleteEverythingOfOneAgentAndNothingOfAnother() {
+    AgentSightings a = new AgentSightings();
+    a.firstEvent("e", T0);
+    a.firstUse("token:t", T0);
+    AgentSightings ab = new AgentSightings();
+    ab.firstEvent("e", T0);
+    backing.store("a", a);
+    backing.store("ab", ab);
+
+    backing.delete("a");
+
+    assertEquals(List.of(), keys("a"));
+    assertEquals(1, keys("ab").size());
+  }
+
+  @Test
+  void shouldRefuseACorruptRecordWithItsKey() {
+    store.put("agent-1\u0000h494444.0", new byte[] {1, 3, 7});
+
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> backing.load("agent-1"));
+
+    assertTrue(e.getMessage().contains("agent-1/h494444.0"), e.getMessage());
+  }
+
+  private List<String> keys(String agentId) {
+    List<String> keys = new ArrayList<>();
+    try (KeyValueIterator<String, byte[]> it =
+        store.range(agentId + '\u0000', agentId + '\u0001')) {
+      it.forEachRemaining(kv -> keys.add(kv.key));
+    }
+    return keys;
+  }
+}
