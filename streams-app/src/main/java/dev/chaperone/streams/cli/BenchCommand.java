@@ -135,6 +135,13 @@ final class BenchCommand implements Callable<Integer> {
   int warmupEvents;
 
   @Option(
+      names = "--broker-in-process",
+      description =
+          "Run the broker in the bench's JVM rather than in a JVM of its own on this machine (its"
+              + " JIT and GC then compete with the detector's).")
+  boolean brokerInProcess;
+
+  @Option(
       names = "--history-days",
       defaultValue = "30",
       description =
@@ -148,7 +155,7 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Path stateDir = Files.createTempDirectory("chaperone-bench-state-");
     String scope = "bench-" + ProcessHandle.current().pid();
-    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+    try (Broker kafka = brokerInProcess ? new InProcess(EmbeddedKafka.start()) : ownJvm(stateDir)) {
       SchemaRegistry registry = MockSchemaRegistry.forScope(scope);
       Map<String, Object> settings = new HashMap<>();
       settings.put(ChaperoneConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
@@ -313,6 +320,95 @@ final class BenchCommand implements Callable<Integer> {
       LocalRuns.deleteTree(stateDir);
     }
     return 0;
+  }
+
+  /** The broker the bench runs against. */
+  private interface Broker extends AutoCloseable {
+    String bootstrapServers();
+
+    @Override
+    void close();
+  }
+
+  private record InProcess(EmbeddedKafka kafka) implements Broker {
+    @Override
+    public String bootstrapServers() {
+      return kafka.bootstrapServers();
+    }
+
+    @Override
+    public void close() {
+      kafka.close();
+    }
+  }
+
+  /**
+   * {@code chaperone broker} in a JVM of its own, as a deployment's broker would be: the detector's
+   * JIT and GC are then its own. Stops when its standard input closes.
+   */
+  private static Broker ownJvm(Path dir) throws IOException, InterruptedException {
+    Path log = dir.resolve("broker.log");
+    String javaBinary = ProcessHandle.current().info().command().orElse("java");
+    Process process =
+        new ProcessBuilder(
+                javaBinary,
+                "-cp",
+                System.getProperty("java.class.path"),
+                ChaperoneCli.class.getName(),
+                "broker")
+            .redirectError(log.toFile())
+            .start();
+    java.util.concurrent.CompletableFuture<String> ready =
+        new java.util.concurrent.CompletableFuture<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (var lines =
+                  new java.io.BufferedReader(
+                      new java.io.InputStreamReader(
+                          process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                  if (line.startsWith(BrokerCommand.READY_PREFIX)) {
+                    ready.complete(line.substring(BrokerCommand.READY_PREFIX.length()).trim());
+                  }
+                }
+              } catch (IOException e) {
+                ready.completeExceptionally(e);
+              }
+              ready.completeExceptionally(new IOException("the broker process ended"));
+            },
+            "chaperone-bench-broker-output");
+    reader.setDaemon(true);
+    reader.start();
+    String bootstrap;
+    try {
+      bootstrap = ready.get(120, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      process.destroyForcibly();
+      throw new IllegalStateException("the broker did not start; see " + log, e);
+    }
+    return new Broker() {
+      @Override
+      public String bootstrapServers() {
+        return bootstrap;
+      }
+
+      @Override
+      public void close() {
+        try {
+          process.getOutputStream().close();
+          if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+          }
+        } catch (IOException e) {
+          process.destroyForcibly();
+        } catch (InterruptedException e) {
+          process.destroyForcibly();
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
   }
 
   /** The last {@code size} events of the fleet's traffic before {@code end}. */

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       BenchCommand.class,
       SimulateCommand.class,
+      BrokerCommand.class,
       AlertsCommand.class,
       ConfigCommand.class,
       RegistryCommand.class,

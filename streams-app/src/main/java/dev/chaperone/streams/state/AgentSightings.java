@@ -50,7 +50,7 @@ public final class AgentSightings {
   public static final int MAX_CREDENTIALS = 64;
 
   /** Event ids per persisted chunk. */
-  public static final int CHUNK = 64;
+  public static final int CHUNK = 16;
 
   /** Chunks one hour may hold: the chunk number is 16 bits of the chunk key. */
   public static final int MAX_CHUNKS_PER_HOUR = 1 << 16;

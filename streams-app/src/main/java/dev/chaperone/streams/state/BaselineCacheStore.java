@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -22,13 +21,16 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * Decoded baselines of one task, kept in memory in front of their RocksDB stores so that a hot
  * agent's baseline is not decoded and encoded on every event.
  *
- * <p>What is written: a <em>snapshot</em> (the baseline's head under the agent id, each closed day
- * under {@code <agent>\u0000<day>}, written once when the day closes, and the config it runs under)
- * now and then, and between snapshots a <em>journal</em> of what each event did to it ({@link
+ * <p>What is written: a <em>snapshot</em> (the baseline's head under the agent id in {@code
+ * agent-baselines}, each closed day under {@code <agent>\u0000<day>} in {@code
+ * agent-baseline-days}, written once when the day closes) now and then, and between snapshots a
+ * <em>journal</em> in {@code agent-baseline-journal} of what each event did to it ({@link
  * BaselineJournal}): one batch of steps per commit, tens of bytes per event instead of the head's
- * kilobytes. A snapshot is taken when the journal would pass {@value #MAX_JOURNAL_STEPS} steps,
- * when the config changes and after any change that is not an event's step (analyst feedback); it
- * replaces the journal. Loading decodes the snapshot and replays the journal.
+ * kilobytes, after a journal head that names the generation and the config the steps run under. A
+ * snapshot is taken at a baseline's first write-back, when the journal would pass {@value
+ * #MAX_JOURNAL_STEPS} steps, when the config changes and after any change that is not an event's
+ * step (analyst feedback); it starts a new journal generation, so a journal always follows its
+ * snapshot. Loading decodes the snapshot and replays the journal's current generation.
  *
  * <p>Correctness under exactly-once: a baseline changed by an event is written back to the stores
  * (logged: their changelogs are in the task's transaction) when Kafka Streams commits the task: it
@@ -47,7 +49,7 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
   /** Journal steps after which the next write-back takes a snapshot instead. */
   public static final int MAX_JOURNAL_STEPS = 32;
 
-  private static final String CONFIG_SUFFIX = "c";
+  private static final String HEAD_SUFFIX = "h";
   private static final String BATCH_SUFFIX = "b";
 
   private final int capacity;
@@ -67,6 +69,7 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
     boolean dirty;
     boolean snapshotDue;
     boolean snapshotted;
+    int generation;
     int journalBatches;
     int journalSteps;
 
@@ -102,8 +105,8 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
 
   /**
    * Connects the cache to its backing stores, processors call it from {@code init}: {@code heads}
-   * holds each agent's snapshot head, {@code days} its closed days, {@code journal} its config and
-   * the steps since the snapshot.
+   * holds each agent's snapshot head, {@code days} its closed days, {@code journal} the journal
+   * head and the steps since the snapshot.
    */
   public void bind(
       KeyValueStore<String, byte[]> heads,
@@ -119,23 +122,26 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
   }
 
   private static String batchKey(String agentId, int batch) {
-    // zero-padded, so that a range scan returns the batches in order
+    // zero-padded, so that a range scan returns the slots in order (a journal has at most
+    // MAX_JOURNAL_STEPS of them)
+    String number = Integer.toString(batch);
     return AgentKeyedStores.prefix(agentId)
         + BATCH_SUFFIX
-        + String.format(Locale.ROOT, "%05d", batch);
+        + "0000".substring(number.length() - 1)
+        + number;
   }
 
   private Entry load(String agentId, BaselineConfig config) {
-    BaselineConfig journalConfig = null;
-    List<List<BaselineJournal.Step>> batchesRead = new ArrayList<>();
+    BaselineJournal.Head head = null;
+    List<BaselineJournal.Batch> batchesRead = new ArrayList<>();
     String prefix = AgentKeyedStores.prefix(agentId);
     try (KeyValueIterator<String, byte[]> it = AgentKeyedStores.range(journal, agentId)) {
       while (it.hasNext()) {
         var record = it.next();
         String suffix = record.key.substring(prefix.length());
         try {
-          if (suffix.equals(CONFIG_SUFFIX)) {
-            journalConfig = BaselineJournal.decodeConfig(record.value);
+          if (suffix.equals(HEAD_SUFFIX)) {
+            head = BaselineJournal.decodeHead(record.value);
           } else if (suffix.startsWith(BATCH_SUFFIX)) {
             batchesRead.add(BaselineJournal.decodeBatch(record.value));
           }
@@ -146,7 +152,8 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
       }
     }
     // the snapshot and its journal run under the config recorded with them
-    BaselineConfig recorded = journalConfig == null ? config : journalConfig;
+    BaselineConfig recorded = head == null ? config : head.config();
+    int generation = head == null ? 0 : head.generation();
     byte[] bytes = backing.get(agentId);
     Baseline baseline;
     if (bytes == null) {
@@ -157,12 +164,18 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
       baseline = BaselineCodec.decode(bytes, recorded); // a whole baseline, as older layouts stored
     }
     Entry entry = new Entry(baseline);
-    entry.snapshotted = bytes != null;
-    for (List<BaselineJournal.Step> batch : batchesRead) {
-      batch.forEach(step -> BaselineJournal.replay(baseline, step));
-      entry.journalSteps += batch.size();
+    // a snapshot of this layout has a journal head; an older or imported one is taken again
+    entry.snapshotted = bytes != null && head != null;
+    entry.generation = generation;
+    // this generation's batches fill the first slots in order; later slots hold older generations
+    for (BaselineJournal.Batch batch : batchesRead) {
+      if (batch.generation() != generation) {
+        break;
+      }
+      batch.steps().forEach(step -> BaselineJournal.replay(baseline, step));
+      entry.journalSteps += batch.steps().size();
+      entry.journalBatches++;
     }
-    entry.journalBatches = batchesRead.size();
     if (!recorded.equals(config)) {
       baseline.reconfigure(config);
       entry.snapshotDue = true;
@@ -177,14 +190,9 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
         || entry.journalSteps + entry.pending.size() > MAX_JOURNAL_STEPS) {
       snapshot(agentId, entry);
     } else if (!entry.pending.isEmpty()) {
-      if (entry.journalBatches == 0) {
-        // the config this journal replays under: that of the snapshot before it
-        journal.put(
-            AgentKeyedStores.prefix(agentId) + CONFIG_SUFFIX,
-            BaselineJournal.encodeConfig(entry.baseline.config()));
-      }
       journal.put(
-          batchKey(agentId, entry.journalBatches), BaselineJournal.encodeBatch(entry.pending));
+          batchKey(agentId, entry.journalBatches),
+          BaselineJournal.encodeBatch(entry.generation, entry.pending));
       entry.journalBatches++;
       entry.journalSteps += entry.pending.size();
       batches++;
@@ -192,14 +200,16 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
     entry.pending.clear();
   }
 
+  /**
+   * Writes the baseline whole (head and changed days) and starts a new journal generation: the
+   * batches of the old one are ignored from now on, and overwritten slot by slot.
+   */
   private void snapshot(String agentId, Entry entry) {
     writeTo(agentId, entry.baseline, backing::put, days::put, days::delete);
-    for (int batch = 0; batch < entry.journalBatches; batch++) {
-      journal.delete(batchKey(agentId, batch));
-    }
+    entry.generation++;
     journal.put(
-        AgentKeyedStores.prefix(agentId) + CONFIG_SUFFIX,
-        BaselineJournal.encodeConfig(entry.baseline.config()));
+        AgentKeyedStores.prefix(agentId) + HEAD_SUFFIX,
+        BaselineJournal.encodeHead(entry.generation, entry.baseline.config()));
     entry.journalBatches = 0;
     entry.journalSteps = 0;
     entry.snapshotDue = false;

@@ -24,9 +24,14 @@ import java.util.List;
  * every change a baseline undergoes goes either through a step or through a snapshot (config
  * changes, analyst feedback and evictions force one).
  *
- * <p>Encodings: a batch (the steps of one commit) is a version byte, a count and per step a kind
- * byte, the event id for quarantines, and the observation; the config record holds every field of
- * {@link BaselineConfig}. Not thread-safe.
+ * <p>Generations: each snapshot starts a new generation of the journal; a batch carries the
+ * generation it belongs to, so a snapshot needs not delete the batches before it: they are ignored,
+ * and overwritten as the new generation's batches take their slots.
+ *
+ * <p>Encodings: a batch (the steps of one commit) is a version byte, its generation, a count and
+ * per step a kind byte, the event id for quarantines, and the observation (strings are at most
+ * {@code ActionContract.MAX_STRING_CHARS} characters, well within {@code writeUTF}'s 64 KiB); the
+ * journal head holds the generation and every field of {@link BaselineConfig}. Not thread-safe.
  */
 final class BaselineJournal {
 
@@ -57,10 +62,14 @@ final class BaselineJournal {
     }
   }
 
-  static byte[] encodeBatch(List<Step> steps) {
+  /** The steps of one batch and the journal generation they belong to. */
+  record Batch(int generation, List<Step> steps) {}
+
+  static byte[] encodeBatch(int generation, List<Step> steps) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 + steps.size() * 64);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeByte(FORMAT_VERSION);
+      out.writeInt(generation);
       out.writeInt(steps.size());
       for (Step step : steps) {
         out.writeByte(step.kind().ordinal());
@@ -87,9 +96,10 @@ final class BaselineJournal {
    *
    * @throws IllegalArgumentException for bytes that are not a batch
    */
-  static List<Step> decodeBatch(byte[] bytes) {
+  static Batch decodeBatch(byte[] bytes) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       checkVersion(in.readByte());
+      int generation = in.readInt();
       int n = in.readInt();
       if (n < 0 || n > bytes.length) {
         throw new IllegalArgumentException("bad journal batch: " + n + " steps");
@@ -113,16 +123,20 @@ final class BaselineJournal {
                 readNullable(in));
         steps.add(new Step(kinds[kind], eventId, o));
       }
-      return steps;
+      return new Batch(generation, steps);
     } catch (IOException e) {
       throw new IllegalArgumentException("truncated journal batch", e);
     }
   }
 
-  static byte[] encodeConfig(BaselineConfig c) {
+  /** The head of a journal: its generation and the config its snapshot and steps run under. */
+  record Head(int generation, BaselineConfig config) {}
+
+  static byte[] encodeHead(int generation, BaselineConfig c) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(96);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeByte(FORMAT_VERSION);
+      out.writeInt(generation);
       out.writeInt(c.windowDays());
       out.writeDouble(c.smoothing());
       out.writeInt(c.warmupDays());
@@ -146,24 +160,27 @@ final class BaselineJournal {
    *
    * @throws IllegalArgumentException for bytes that are not one, or an invalid config
    */
-  static BaselineConfig decodeConfig(byte[] bytes) {
+  static Head decodeHead(byte[] bytes) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       checkVersion(in.readByte());
-      return new BaselineConfig(
-          in.readInt(),
-          in.readDouble(),
-          in.readInt(),
-          in.readLong(),
-          in.readDouble(),
-          in.readDouble(),
-          in.readInt(),
-          in.readDouble(),
-          in.readInt(),
-          in.readInt(),
-          in.readDouble(),
-          in.readInt());
+      int generation = in.readInt();
+      BaselineConfig config =
+          new BaselineConfig(
+              in.readInt(),
+              in.readDouble(),
+              in.readInt(),
+              in.readLong(),
+              in.readDouble(),
+              in.readDouble(),
+              in.readInt(),
+              in.readDouble(),
+              in.readInt(),
+              in.readInt(),
+              in.readDouble(),
+              in.readInt());
+      return new Head(generation, config);
     } catch (IOException e) {
-      throw new IllegalArgumentException("truncated journal config", e);
+      throw new IllegalArgumentException("truncated journal head", e);
     }
   }
 
