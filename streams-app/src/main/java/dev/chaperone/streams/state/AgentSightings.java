@@ -76,6 +76,7 @@ public final class AgentSightings {
     long[] hashes = new long[4];
     long[] times = new long[4];
     int size;
+    boolean stored; // written to the store at least once: dropping it must delete it there
 
     void add(long hash, long time) {
       if (size == hashes.length) {
@@ -108,7 +109,6 @@ public final class AgentSightings {
     }
     chunks.computeIfAbsent(chunk, c -> new Bucket()).add(hash, atMs);
     dirtyChunks.add(chunk);
-    removedChunks.remove(chunk);
     ids++;
     if (hour > newestHour) {
       newestHour = hour;
@@ -184,7 +184,9 @@ public final class AgentSightings {
     }
     ids -= bucket.size;
     dirtyChunks.remove(oldest.getKey());
-    removedChunks.add(oldest.getKey());
+    if (bucket.stored) {
+      removedChunks.add(oldest.getKey());
+    }
     return bucket.size;
   }
 
@@ -234,6 +236,7 @@ public final class AgentSightings {
         latest.put(hash, time);
       }
     }
+    bucket.stored = true;
     chunks.put(chunk, bucket);
     ids += n;
     newestHour = Math.max(newestHour, hour);
@@ -371,6 +374,7 @@ public final class AgentSightings {
         }
         for (long chunk : sightings.dirtyChunks) {
           store.put(prefix + chunkSuffix(chunk), sightings.encodeChunk(chunk));
+          sightings.chunks.get(chunk).stored = true;
         }
         if (sightings.credentialsDirty) {
           store.put(prefix + CREDENTIALS_SUFFIX, sightings.encodeCredentials());

@@ -53,6 +53,7 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
   private static final String BATCH_SUFFIX = "b";
 
   private final int capacity;
+  private final boolean journaling;
   private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
   private KeyValueStore<String, byte[]> backing;
   private KeyValueStore<String, byte[]> days;
@@ -85,6 +86,7 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
   BaselineCacheStore(String name, int capacity, boolean writeBackAtCommit) {
     super(name, writeBackAtCommit);
     this.capacity = capacity;
+    this.journaling = writeBackAtCommit;
   }
 
   /** A builder for the topology: dirty baselines are written back at every commit. */
@@ -292,8 +294,13 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
 
   private void journal(
       Entry entry, BaselineJournal.Kind kind, String eventId, Observation observation) {
-    entry.pending.add(new BaselineJournal.Step(kind, eventId, observation));
     entry.dirty = true;
+    if (!journaling) {
+      // written back only when evicted: a snapshot then, so steps need not pile up in memory
+      entry.snapshotDue = true;
+      return;
+    }
+    entry.pending.add(new BaselineJournal.Step(kind, eventId, observation));
   }
 
   /** Forgets the baseline of {@code agentId}: from memory, and everything stored of it. */

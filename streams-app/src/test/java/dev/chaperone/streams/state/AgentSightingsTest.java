@@ -131,7 +131,7 @@ class AgentSightingsTest {
     seen.firstEvent("one-more", T0 + 1_000_000);
     counted.store("agent-1", seen);
 
-    assertEquals(1, puts.size(), "only the new chunk is written: " + puts);
+    assertEquals(1, puts.size(), "only the new chunk is written, nothing deleted: " + puts);
     assertFalse(full.contains(puts.get(0)));
     assertEquals(11, keys("agent-1").size());
 
@@ -140,7 +140,25 @@ class AgentSightingsTest {
     assertEquals(1, keys("agent-1").size(), "the expired chunks are deleted: " + keys("agent-1"));
   }
 
-  /** {@code store}, recording the key of every put. */
+  @Test
+  void shouldKeepNoDeletionsPendingForChunksThatWereNeverStored() {
+    // Given sightings that are never written back (a replay) while days of chunks expire
+    List<String> puts = new ArrayList<>();
+    AgentSightings seen = new AgentSightings();
+    for (int hour = 0; hour < 30 * 24; hour++) {
+      seen.firstEvent("e-" + hour, T0 + hour * HOUR);
+    }
+
+    // When they are finally written
+    AgentSightings.backing(recordingPuts(store, puts)).store("agent-1", seen);
+
+    // Then only the live chunks are written and nothing was waiting to be deleted
+    assertTrue(puts.stream().noneMatch(p -> p.startsWith("deleted ")), puts.toString());
+    assertEquals(keys("agent-1").size(), puts.size());
+    assertTrue(puts.size() <= AgentSightings.KEPT_HOURS + 1, puts.size() + " chunks");
+  }
+
+  /** {@code store}, recording the key of every put, and of every delete as "deleted KEY". */
   @SuppressWarnings("unchecked")
   private static KeyValueStore<String, byte[]> recordingPuts(
       KeyValueStore<String, byte[]> store, List<String> puts) {
@@ -151,6 +169,8 @@ class AgentSightingsTest {
             (proxy, method, args) -> {
               if (method.getName().equals("put")) {
                 puts.add((String) args[0]);
+              } else if (method.getName().equals("delete")) {
+                puts.add("deleted " + args[0]);
               }
               try {
                 return method.invoke(store, args);
