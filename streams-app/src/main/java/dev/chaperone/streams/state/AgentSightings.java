@@ -100,12 +100,12 @@ public final class AgentSightings {
     if (seen != LongLongMap.MISSING && Math.abs(seen - atMs) < WINDOW_MS) {
       return false;
     }
-    if (seen == LongLongMap.MISSING || atMs > seen) {
-      latest.put(hash, atMs);
-    }
     long chunk = openChunk(hour);
     if (chunk == NO_CHUNK) {
-      return true; // the hour holds all the chunks it may: neither checked further nor kept
+      return true; // the hour holds all the chunks it may: not kept
+    }
+    if (seen == LongLongMap.MISSING || atMs > seen) {
+      latest.put(hash, atMs); // only for an id held in a chunk, which takes it out when it goes
     }
     chunks.computeIfAbsent(chunk, c -> new Bucket()).add(hash, atMs);
     dirtyChunks.add(chunk);
@@ -143,6 +143,11 @@ public final class AgentSightings {
   /** Event ids held. */
   public int eventIds() {
     return ids;
+  }
+
+  /** Distinct ids looked up by hash: never more than {@link #eventIds()}. */
+  int hashesHeld() {
+    return latest.size();
   }
 
   /** Event ids let go before their time because the agent exceeded {@link #MAX_EVENT_IDS}. */

@@ -61,8 +61,6 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
   private long hits;
   private long misses;
   private boolean lastHit;
-  private long snapshots;
-  private long batches;
 
   private static final class Entry {
     final Baseline baseline;
@@ -197,7 +195,6 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
           BaselineJournal.encodeBatch(entry.generation, entry.pending));
       entry.journalBatches++;
       entry.journalSteps += entry.pending.size();
-      batches++;
     }
     entry.pending.clear();
   }
@@ -216,7 +213,6 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
     entry.journalSteps = 0;
     entry.snapshotDue = false;
     entry.snapshotted = true;
-    snapshots++;
   }
 
   /**
@@ -349,11 +345,6 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
       }
     }
     return written;
-  }
-
-  /** Snapshots and journal batches written since the task started. */
-  public long[] writes() {
-    return new long[] {snapshots, batches};
   }
 
   /** Whether the last {@link #get} was served from memory. */

@@ -80,6 +80,22 @@ class AgentSightingsTest {
   }
 
   @Test
+  void shouldStayWithinItsCapWhenOneHourHoldsMoreChunksThanItsKeysNumber() {
+    // Given an agent flooding a million ids and more into one hour
+    AgentSightings seen = new AgentSightings();
+    int flood = AgentSightings.MAX_CHUNKS_PER_HOUR * AgentSightings.CHUNK + 1_000;
+
+    long hourStart = Math.floorDiv(T0, HOUR) * HOUR;
+    for (int i = 0; i < flood; i++) {
+      seen.firstEvent("f" + i, hourStart + (i % 3_000_000)); // all within one hour
+    }
+
+    // Then the ids past the hour's last chunk are neither kept nor looked up later
+    assertTrue(seen.eventIds() <= AgentSightings.MAX_EVENT_IDS, "held " + seen.eventIds());
+    assertEquals(seen.eventIds(), seen.hashesHeld(), "every id looked up is held in a chunk");
+  }
+
+  @Test
   void shouldAnswerFirstUseOfACredentialOncePer24HoursAndCapThem() {
     AgentSightings seen = new AgentSightings();
 
