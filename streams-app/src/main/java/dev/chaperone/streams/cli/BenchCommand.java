@@ -155,7 +155,7 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Path stateDir = Files.createTempDirectory("chaperone-bench-state-");
     String scope = "bench-" + ProcessHandle.current().pid();
-    try (Broker kafka = brokerInProcess ? new InProcess(EmbeddedKafka.start()) : ownJvm(stateDir)) {
+    try (Broker kafka = brokerInProcess ? new InProcess(EmbeddedKafka.start()) : ownJvm()) {
       SchemaRegistry registry = MockSchemaRegistry.forScope(scope);
       Map<String, Object> settings = new HashMap<>();
       settings.put(ChaperoneConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
@@ -241,6 +241,9 @@ final class BenchCommand implements Callable<Integer> {
         try (KafkaStreams passthrough =
             passthrough(
                 kafka.bootstrapServers(), config, registry, stateDir, passed, warmup, warmedAt)) {
+          if (warmup == 0) {
+            warmedAt.set(System.nanoTime());
+          }
           passthrough.start();
           awaitCount(passed::get, warmup + (long) events);
           double passSeconds = (System.nanoTime() - warmedAt.get()) / 1e9;
@@ -346,8 +349,9 @@ final class BenchCommand implements Callable<Integer> {
    * {@code chaperone broker} in a JVM of its own, as a deployment's broker would be: the detector's
    * JIT and GC are then its own. Stops when its standard input closes.
    */
-  private static Broker ownJvm(Path dir) throws IOException, InterruptedException {
-    Path log = dir.resolve("broker.log");
+  private static Broker ownJvm() throws IOException, InterruptedException {
+    // outside the bench's state directory, so that it outlives a failed start
+    Path log = Files.createTempFile("chaperone-bench-broker-", ".log");
     String javaBinary = ProcessHandle.current().info().command().orElse("java");
     Process process =
         new ProcessBuilder(
@@ -401,6 +405,7 @@ final class BenchCommand implements Callable<Integer> {
           if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
             process.destroyForcibly();
           }
+          Files.deleteIfExists(log);
         } catch (IOException e) {
           process.destroyForcibly();
         } catch (InterruptedException e) {
