@@ -19,7 +19,9 @@ import dev.chaperone.streams.registry.SchemaRegistry;
 import dev.chaperone.streams.serde.AvroSerde;
 import dev.chaperone.streams.sim.FleetSimulator;
 import dev.chaperone.streams.state.BaselineCacheStore;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +37,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
@@ -362,15 +368,13 @@ final class BenchCommand implements Callable<Integer> {
                 "broker")
             .redirectError(log.toFile())
             .start();
-    java.util.concurrent.CompletableFuture<String> ready =
-        new java.util.concurrent.CompletableFuture<>();
+    CompletableFuture<String> ready = new CompletableFuture<>();
     Thread reader =
         new Thread(
             () -> {
               try (var lines =
-                  new java.io.BufferedReader(
-                      new java.io.InputStreamReader(
-                          process.getInputStream(), StandardCharsets.UTF_8))) {
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = lines.readLine()) != null) {
                   if (line.startsWith(BrokerCommand.READY_PREFIX)) {
@@ -387,8 +391,8 @@ final class BenchCommand implements Callable<Integer> {
     reader.start();
     String bootstrap;
     try {
-      bootstrap = ready.get(120, java.util.concurrent.TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      bootstrap = ready.get(120, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
       process.destroyForcibly();
       throw new IllegalStateException("the broker did not start; see " + log, e);
     }
@@ -402,7 +406,7 @@ final class BenchCommand implements Callable<Integer> {
       public void close() {
         try {
           process.getOutputStream().close();
-          if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+          if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();
           }
           Files.deleteIfExists(log);

@@ -295,14 +295,18 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
     }
   }
 
-  private EffectiveConfig lastEffective;
   private BaselineConfig lastBaselineConfig;
 
   /** The baseline settings of {@code effective}; the last one is kept, as configs rarely change. */
   private BaselineConfig baselineConfig(EffectiveConfig effective) {
-    if (!effective.equals(lastEffective)) {
+    BaselineConfig last = lastBaselineConfig;
+    if (last == null
+        || last.windowDays() != effective.windowDays()
+        || last.warmupDays() != effective.warmupDays()
+        || last.warmupEvents() != effective.warmupEvents()
+        || last.eventThresholdSigma() != effective.eventThresholdSigma()
+        || last.sessionThresholdSigma() != effective.sessionThresholdSigma()) {
       lastBaselineConfig = baselineConfigOf(effective);
-      lastEffective = effective;
     }
     return lastBaselineConfig;
   }

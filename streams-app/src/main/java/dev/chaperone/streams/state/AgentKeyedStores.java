@@ -1,8 +1,12 @@
 package dev.chaperone.streams.state;
 
+import java.nio.BufferUnderflowException;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
@@ -42,27 +46,120 @@ final class AgentKeyedStores {
   }
 
   /**
-   * The life cycle of an in-memory cache that writes back into logged stores at each commit: Kafka
-   * Streams flushes every {@link CachedStateStore} when it commits a task, before the transaction
-   * commits, so the write-back lands in the same transaction as the offsets. Emptied on init and
-   * close, so a restored or migrated task never reads stale memory. Not persistent, not logged.
+   * Reads every record of {@code agentId} that carries a suffix, in key order, passing the suffix
+   * and the value to {@code read}; returns whether there was any. A record {@code read} cannot
+   * decode is reported with its key, as a corrupt record of {@code what}.
    */
-  abstract static class WriteBackStore<V> implements StateStore, CachedStateStore<String, V> {
+  static boolean readAll(
+      KeyValueStore<String, byte[]> store,
+      String agentId,
+      String what,
+      BiConsumer<String, byte[]> read) {
+    boolean found = false;
+    int suffixAt = prefix(agentId).length();
+    try (KeyValueIterator<String, byte[]> it = range(store, agentId)) {
+      while (it.hasNext()) {
+        var record = it.next();
+        try {
+          read.accept(record.key.substring(suffixAt), record.value);
+        } catch (BufferUnderflowException
+            | IllegalArgumentException
+            | ArithmeticException
+            | IndexOutOfBoundsException e) {
+          throw new IllegalStateException(
+              "corrupt " + what + " record " + record.key.replace('\u0000', '/'), e);
+        }
+        found = true;
+      }
+    }
+    return found;
+  }
+
+  /** What a write-back cache holds per key: the value and whether it changed since written. */
+  abstract static class Cached {
+    boolean dirty;
+  }
+
+  /**
+   * An in-memory cache of at most {@code capacity} entries (least recently used out first) that
+   * writes its changed entries back into logged stores at each commit: Kafka Streams flushes every
+   * {@link CachedStateStore} when it commits a task, before the transaction commits, so the
+   * write-back lands in the same transaction as the offsets. A dirty entry evicted is written back
+   * at once. Emptied on init and close, so a restored or migrated task never reads stale memory.
+   * Not persistent, not logged.
+   */
+  abstract static class WriteBackStore<V, E extends Cached>
+      implements StateStore, CachedStateStore<String, V> {
 
     private final String name;
+    private final int capacity;
     private final boolean writeBackAtCommit;
+    private final LinkedHashMap<String, E> entries = new LinkedHashMap<>(64, 0.75f, true);
     private boolean open;
 
-    WriteBackStore(String name, boolean writeBackAtCommit) {
+    WriteBackStore(String name, int capacity, boolean writeBackAtCommit) {
+      if (capacity < 1) {
+        throw new IllegalArgumentException("cache capacity must be >= 1: " + capacity);
+      }
       this.name = name;
+      this.capacity = capacity;
       this.writeBackAtCommit = writeBackAtCommit;
     }
 
-    /** Writes every changed value back; returns how many. */
-    public abstract int writeBack();
+    /** Writes one changed entry where it lives. */
+    abstract void store(String key, E entry);
 
-    /** Forgets everything held in memory, writing nothing. */
-    abstract void clearMemory();
+    /** Whether the stores behind the cache are bound yet. */
+    abstract boolean bound();
+
+    /** Whether changed entries are written back at each commit, not only when evicted. */
+    final boolean writesBackAtCommit() {
+      return writeBackAtCommit;
+    }
+
+    /** The cached entry of {@code key}, or null; counts as a use. */
+    final E cached(String key) {
+      return entries.get(key);
+    }
+
+    /** Caches {@code entry} under {@code key}, evicting beyond the capacity. */
+    final void cache(String key, E entry) {
+      entries.put(key, entry);
+      Iterator<Map.Entry<String, E>> eldest = entries.entrySet().iterator();
+      while (entries.size() > capacity && eldest.hasNext()) {
+        Map.Entry<String, E> e = eldest.next();
+        if (e.getValue().dirty) {
+          store(e.getKey(), e.getValue());
+        }
+        eldest.remove();
+      }
+    }
+
+    /** Forgets the cached entry of {@code key}, writing nothing. */
+    final void forget(String key) {
+      entries.remove(key);
+    }
+
+    /** Entries held in memory. */
+    public final int size() {
+      return entries.size();
+    }
+
+    /** Writes every changed entry back; returns how many. */
+    public final int writeBack() {
+      if (!bound()) {
+        return 0;
+      }
+      int written = 0;
+      for (Map.Entry<String, E> e : entries.entrySet()) {
+        if (e.getValue().dirty) {
+          store(e.getKey(), e.getValue());
+          e.getValue().dirty = false;
+          written++;
+        }
+      }
+      return written;
+    }
 
     @Override
     public final String name() {
@@ -71,7 +168,7 @@ final class AgentKeyedStores {
 
     @Override
     public final void init(StateStoreContext context, StateStore root) {
-      clearMemory();
+      entries.clear();
       context.register(root, (key, value) -> {});
       open = true;
     }
@@ -86,7 +183,7 @@ final class AgentKeyedStores {
 
     @Override
     public final void clearCache() {
-      clearMemory();
+      entries.clear();
     }
 
     @Override
@@ -109,7 +206,7 @@ final class AgentKeyedStores {
 
     @Override
     public final void close() {
-      clearMemory();
+      entries.clear();
       open = false;
     }
 

@@ -1,9 +1,12 @@
 package dev.chaperone.streams.state;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.nio.BufferUnderflowException;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -11,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -224,7 +226,7 @@ public final class AgentSightings {
 
   private void decodeChunk(long chunk, byte[] bytes) {
     ByteBuffer in = ByteBuffer.wrap(bytes);
-    checkVersion(in);
+    checkVersion(in.get());
     int n = Math.toIntExact(getVarLong(in));
     if (n < 0 || n > CHUNK) {
       throw new IllegalArgumentException("bad sightings chunk: " + n + " ids");
@@ -262,43 +264,36 @@ public final class AgentSightings {
   }
 
   private byte[] encodeCredentials() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    bytes.write(FORMAT_VERSION);
-    ByteBuffer number = ByteBuffer.allocate(10);
-    putVarLong(number, credentials.size());
-    bytes.write(number.array(), 0, number.position());
-    for (Map.Entry<String, Long> e : credentials.entrySet()) {
-      byte[] key = e.getKey().getBytes(StandardCharsets.UTF_8);
-      ByteBuffer head = ByteBuffer.allocate(20);
-      putVarLong(head, key.length);
-      putVarLong(head, e.getValue());
-      bytes.write(head.array(), 0, head.position());
-      bytes.write(key, 0, key.length);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 + credentials.size() * 48);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(FORMAT_VERSION);
+      out.writeShort(credentials.size());
+      for (Map.Entry<String, Long> e : credentials.entrySet()) {
+        out.writeUTF(e.getKey()); // contract-bounded: at most 4,096 chars
+        out.writeLong(e.getValue());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // in memory: cannot happen
     }
     return bytes.toByteArray();
   }
 
   private void decodeCredentials(byte[] bytes) {
-    ByteBuffer in = ByteBuffer.wrap(bytes);
-    checkVersion(in);
-    long n = getVarLong(in);
-    if (n < 0 || n > MAX_CREDENTIALS) {
-      throw new IllegalArgumentException("bad sightings credentials: " + n + " keys");
-    }
-    for (long i = 0; i < n; i++) {
-      int length = Math.toIntExact(getVarLong(in));
-      long at = getVarLong(in);
-      if (length < 0 || length > in.remaining()) {
-        throw new IllegalArgumentException("bad sightings credential key length " + length);
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      checkVersion(in.readByte());
+      int n = in.readShort();
+      if (n < 0 || n > MAX_CREDENTIALS) {
+        throw new IllegalArgumentException("bad sightings credentials: " + n + " keys");
       }
-      byte[] key = new byte[length];
-      in.get(key);
-      credentials.put(new String(key, StandardCharsets.UTF_8), at);
+      for (int i = 0; i < n; i++) {
+        credentials.put(in.readUTF(), in.readLong());
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("truncated sightings credentials", e);
     }
   }
 
-  private static void checkVersion(ByteBuffer in) {
-    byte version = in.get();
+  private static void checkVersion(byte version) {
     if (version != FORMAT_VERSION) {
       throw new IllegalArgumentException("unknown sightings format version " + version);
     }
@@ -335,28 +330,18 @@ public final class AgentSightings {
       @Override
       public AgentSightings load(String agentId) {
         AgentSightings sightings = new AgentSightings();
-        boolean found = false;
-        String prefix = AgentKeyedStores.prefix(agentId);
-        try (KeyValueIterator<String, byte[]> it = AgentKeyedStores.range(store, agentId)) {
-          while (it.hasNext()) {
-            var entry = it.next();
-            String suffix = entry.key.substring(prefix.length());
-            try {
-              if (suffix.equals(CREDENTIALS_SUFFIX)) {
-                sightings.decodeCredentials(entry.value);
-              } else if (suffix.startsWith(HOUR_SUFFIX)) {
-                sightings.decodeChunk(chunkOf(suffix), entry.value);
-              }
-            } catch (BufferUnderflowException
-                | IllegalArgumentException
-                | ArithmeticException
-                | IndexOutOfBoundsException e) {
-              throw new IllegalStateException(
-                  "corrupt sightings record " + entry.key.replace('\u0000', '/'), e);
-            }
-            found = true;
-          }
-        }
+        boolean found =
+            AgentKeyedStores.readAll(
+                store,
+                agentId,
+                "sightings",
+                (suffix, value) -> {
+                  if (suffix.equals(CREDENTIALS_SUFFIX)) {
+                    sightings.decodeCredentials(value);
+                  } else if (suffix.startsWith(HOUR_SUFFIX)) {
+                    sightings.decodeChunk(chunkOf(suffix), value);
+                  }
+                });
         if (!found) {
           return null;
         }

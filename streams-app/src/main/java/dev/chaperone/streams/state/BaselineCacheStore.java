@@ -6,13 +6,10 @@ import dev.chaperone.baseline.BaselineCodec;
 import dev.chaperone.baseline.BaselineConfig;
 import dev.chaperone.baseline.Observation;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.internals.CachedStateStore;
@@ -44,7 +41,8 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  *
  * <p>Not persistent and not logged itself: the backing stores are.
  */
-public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Baseline> {
+public final class BaselineCacheStore
+    extends AgentKeyedStores.WriteBackStore<Baseline, BaselineCacheStore.Entry> {
 
   /** Journal steps after which the next write-back takes a snapshot instead. */
   public static final int MAX_JOURNAL_STEPS = 32;
@@ -52,9 +50,6 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
   private static final String HEAD_SUFFIX = "h";
   private static final String BATCH_SUFFIX = "b";
 
-  private final int capacity;
-  private final boolean journaling;
-  private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
   private KeyValueStore<String, byte[]> backing;
   private KeyValueStore<String, byte[]> days;
   private KeyValueStore<String, byte[]> journal;
@@ -62,10 +57,9 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
   private long misses;
   private boolean lastHit;
 
-  private static final class Entry {
+  static final class Entry extends AgentKeyedStores.Cached {
     final Baseline baseline;
     final List<BaselineJournal.Step> pending = new ArrayList<>();
-    boolean dirty;
     boolean snapshotDue;
     boolean snapshotted;
     int generation;
@@ -82,9 +76,7 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
   }
 
   BaselineCacheStore(String name, int capacity, boolean writeBackAtCommit) {
-    super(name, writeBackAtCommit);
-    this.capacity = capacity;
-    this.journaling = writeBackAtCommit;
+    super(name, capacity, writeBackAtCommit);
   }
 
   /** A builder for the topology: dirty baselines are written back at every commit. */
@@ -131,26 +123,24 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
         + number;
   }
 
-  private Entry load(String agentId, BaselineConfig config) {
-    BaselineJournal.Head head = null;
-    List<BaselineJournal.Batch> batchesRead = new ArrayList<>();
-    String prefix = AgentKeyedStores.prefix(agentId);
-    try (KeyValueIterator<String, byte[]> it = AgentKeyedStores.range(journal, agentId)) {
-      while (it.hasNext()) {
-        var record = it.next();
-        String suffix = record.key.substring(prefix.length());
-        try {
-          if (suffix.equals(HEAD_SUFFIX)) {
-            head = BaselineJournal.decodeHead(record.value);
-          } else if (suffix.startsWith(BATCH_SUFFIX)) {
-            batchesRead.add(BaselineJournal.decodeBatch(record.value));
-          }
-        } catch (IllegalArgumentException e) {
-          throw new IllegalStateException(
-              "corrupt baseline journal record " + record.key.replace('\u0000', '/'), e);
-        }
+  /** An agent's journal records as read from the store, in key order. */
+  private static final class StoredJournal {
+    BaselineJournal.Head head;
+    final List<BaselineJournal.Batch> batches = new ArrayList<>();
+
+    void read(String suffix, byte[] value) {
+      if (suffix.equals(HEAD_SUFFIX)) {
+        head = BaselineJournal.decodeHead(value);
+      } else if (suffix.startsWith(BATCH_SUFFIX)) {
+        batches.add(BaselineJournal.decodeBatch(value));
       }
     }
+  }
+
+  private Entry load(String agentId, BaselineConfig config) {
+    StoredJournal stored = new StoredJournal();
+    AgentKeyedStores.readAll(journal, agentId, "baseline journal", stored::read);
+    BaselineJournal.Head head = stored.head;
     // the snapshot and its journal run under the config recorded with them
     BaselineConfig recorded = head == null ? config : head.config();
     int generation = head == null ? 0 : head.generation();
@@ -168,7 +158,7 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
     entry.snapshotted = bytes != null && head != null;
     entry.generation = generation;
     // this generation's batches fill the first slots in order; later slots hold older generations
-    for (BaselineJournal.Batch batch : batchesRead) {
+    for (BaselineJournal.Batch batch : stored.batches) {
       if (batch.generation() != generation) {
         break;
       }
@@ -184,7 +174,8 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
     return entry;
   }
 
-  private void store(String agentId, Entry entry) {
+  @Override
+  void store(String agentId, Entry entry) {
     if (entry.snapshotDue
         || !entry.snapshotted
         || entry.journalSteps + entry.pending.size() > MAX_JOURNAL_STEPS) {
@@ -242,7 +233,7 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
    * anything else, {@link #markDirty}.
    */
   public Baseline get(String agentId, BaselineConfig config) {
-    Entry entry = entries.get(agentId);
+    Entry entry = cached(agentId);
     if (entry != null) {
       hits++;
       lastHit = true;
@@ -256,8 +247,7 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
     misses++;
     lastHit = false;
     entry = load(agentId, config);
-    entries.put(agentId, entry);
-    evictBeyondCapacity();
+    cache(agentId, entry);
     return entry.baseline;
   }
 
@@ -281,7 +271,7 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
   }
 
   private Entry entry(String agentId) {
-    Entry entry = entries.get(agentId);
+    Entry entry = cached(agentId);
     if (entry == null) {
       throw new IllegalStateException("baseline of " + agentId + " is not loaded: get it first");
     }
@@ -291,7 +281,7 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
   private void journal(
       Entry entry, BaselineJournal.Kind kind, String eventId, Observation observation) {
     entry.dirty = true;
-    if (!journaling) {
+    if (!writesBackAtCommit()) {
       // written back only when evicted: a snapshot then, so steps need not pile up in memory
       entry.snapshotDue = true;
       return;
@@ -301,7 +291,7 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
 
   /** Forgets the baseline of {@code agentId}: from memory, and everything stored of it. */
   public void delete(String agentId) {
-    entries.remove(agentId);
+    forget(agentId);
     backing.delete(agentId);
     AgentKeyedStores.deleteAll(days, agentId);
     AgentKeyedStores.deleteAll(journal, agentId);
@@ -312,39 +302,16 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
    * feedback): a snapshot is written at the next commit.
    */
   public void markDirty(String agentId) {
-    Entry entry = entries.get(agentId);
+    Entry entry = cached(agentId);
     if (entry != null) {
       entry.dirty = true;
       entry.snapshotDue = true;
     }
   }
 
-  private void evictBeyondCapacity() {
-    Iterator<Map.Entry<String, Entry>> eldest = entries.entrySet().iterator();
-    while (entries.size() > capacity && eldest.hasNext()) {
-      Map.Entry<String, Entry> e = eldest.next();
-      if (e.getValue().dirty) {
-        store(e.getKey(), e.getValue());
-      }
-      eldest.remove();
-    }
-  }
-
-  /** Writes every dirty baseline back; returns how many. */
   @Override
-  public int writeBack() {
-    int written = 0;
-    if (backing == null) {
-      return 0;
-    }
-    for (Map.Entry<String, Entry> e : entries.entrySet()) {
-      if (e.getValue().dirty) {
-        store(e.getKey(), e.getValue());
-        e.getValue().dirty = false;
-        written++;
-      }
-    }
-    return written;
+  boolean bound() {
+    return backing != null;
   }
 
   /** Whether the last {@link #get} was served from memory. */
@@ -356,14 +323,5 @@ public final class BaselineCacheStore extends AgentKeyedStores.WriteBackStore<Ba
   public double hitRate() {
     long total = hits + misses;
     return total == 0 ? 0 : (double) hits / total;
-  }
-
-  public int size() {
-    return entries.size();
-  }
-
-  @Override
-  void clearMemory() {
-    entries.clear();
   }
 }

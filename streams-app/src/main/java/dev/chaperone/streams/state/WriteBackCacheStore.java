@@ -1,8 +1,5 @@
 package dev.chaperone.streams.state;
 
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
@@ -23,9 +20,10 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  *
  * <p>Not thread-safe: a task's stores are used by its stream thread only.
  *
- * @param <V> the decoded value; mutable values are changed in place and then {@link #markDirty}
+ * @param <V> the decoded value; a mutable value changed in place is {@link #put} again to mark it
  */
-public final class WriteBackCacheStore<V> extends AgentKeyedStores.WriteBackStore<V> {
+public final class WriteBackCacheStore<V>
+    extends AgentKeyedStores.WriteBackStore<V, WriteBackCacheStore.Entry<V>> {
 
   /** Where the values live: read on a cache miss, written at write-back. */
   public interface Backing<V> {
@@ -60,13 +58,10 @@ public final class WriteBackCacheStore<V> extends AgentKeyedStores.WriteBackStor
     }
   }
 
-  private final int capacity;
-  private final LinkedHashMap<String, Entry<V>> entries = new LinkedHashMap<>(64, 0.75f, true);
   private Backing<V> backing;
 
-  private static final class Entry<V> {
+  static final class Entry<V> extends AgentKeyedStores.Cached {
     final V value;
-    boolean dirty;
 
     Entry(V value, boolean dirty) {
       this.value = value;
@@ -75,11 +70,7 @@ public final class WriteBackCacheStore<V> extends AgentKeyedStores.WriteBackStor
   }
 
   WriteBackCacheStore(String name, int capacity, boolean writeBackAtCommit) {
-    super(name, writeBackAtCommit);
-    if (capacity < 1) {
-      throw new IllegalArgumentException("cache capacity must be >= 1: " + capacity);
-    }
-    this.capacity = capacity;
+    super(name, capacity, writeBackAtCommit);
   }
 
   /**
@@ -103,14 +94,13 @@ public final class WriteBackCacheStore<V> extends AgentKeyedStores.WriteBackStor
 
   /** The value of {@code key}: cached, else loaded; null when there is none. */
   public V get(String key) {
-    Entry<V> entry = entries.get(key);
+    Entry<V> entry = cached(key);
     if (entry != null) {
       return entry.value;
     }
     V loaded = backing.load(key);
     if (loaded != null) {
-      entries.put(key, new Entry<>(loaded, false));
-      evictBeyondCapacity();
+      cache(key, new Entry<>(loaded, false));
     }
     return loaded;
   }
@@ -118,64 +108,27 @@ public final class WriteBackCacheStore<V> extends AgentKeyedStores.WriteBackStor
   /** Caches {@code value} for {@code key}, to be written back at the next commit. */
   public void put(String key, V value) {
     Objects.requireNonNull(value, "value");
-    Entry<V> entry = entries.get(key);
+    Entry<V> entry = cached(key);
     if (entry != null && entry.value == value) {
       entry.dirty = true;
       return;
     }
-    entries.put(key, new Entry<>(value, true));
-    evictBeyondCapacity();
-  }
-
-  /** Marks the cached value of {@code key}, changed in place, to be written back. */
-  public void markDirty(String key) {
-    Entry<V> entry = entries.get(key);
-    if (entry != null) {
-      entry.dirty = true;
-    }
+    cache(key, new Entry<>(value, true));
   }
 
   /** Forgets {@code key}, in memory and in the backing store. */
   public void delete(String key) {
-    entries.remove(key);
+    forget(key);
     backing.delete(key);
   }
 
-  /** Values held in memory. */
-  public int size() {
-    return entries.size();
-  }
-
-  private void evictBeyondCapacity() {
-    Iterator<Map.Entry<String, Entry<V>>> eldest = entries.entrySet().iterator();
-    while (entries.size() > capacity && eldest.hasNext()) {
-      Map.Entry<String, Entry<V>> e = eldest.next();
-      if (e.getValue().dirty) {
-        backing.store(e.getKey(), e.getValue().value);
-      }
-      eldest.remove();
-    }
-  }
-
-  /** Writes every dirty value back; returns how many. */
   @Override
-  public int writeBack() {
-    if (backing == null) {
-      return 0;
-    }
-    int written = 0;
-    for (Map.Entry<String, Entry<V>> e : entries.entrySet()) {
-      if (e.getValue().dirty) {
-        backing.store(e.getKey(), e.getValue().value);
-        e.getValue().dirty = false;
-        written++;
-      }
-    }
-    return written;
+  void store(String key, Entry<V> entry) {
+    backing.store(key, entry.value);
   }
 
   @Override
-  void clearMemory() {
-    entries.clear();
+  boolean bound() {
+    return backing != null;
   }
 }
