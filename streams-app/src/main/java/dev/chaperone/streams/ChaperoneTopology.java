@@ -285,7 +285,9 @@ public final class ChaperoneTopology {
                     .withKeySerde(Serdes.String())
                     .withValueSerde(new CredentialUseSerde()))
             .process(
-                () -> new CredentialSharingProcessor(CREDENTIAL_AGENTS_STORE, detection),
+                () ->
+                    new CredentialSharingProcessor(
+                        CREDENTIAL_AGENTS_STORE, config.sharingMemoryCapacity(), detection),
                 Named.as(CREDENTIAL_SHARING),
                 CREDENTIAL_AGENTS_STORE);
 

@@ -15,18 +15,24 @@ import dev.chaperone.streams.serde.AvroSerde;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -108,7 +114,106 @@ final class ReplayCommand implements Callable<Integer> {
       description = "Any Chaperone setting, e.g. chaperone.baseline.cache.capacity=1000.")
   Map<String, String> overrides = new LinkedHashMap<>();
 
-  private record Pending(long line, AgentAction action) {}
+  /**
+   * One line of the events file, parsed and encoded beside the replay: the action's key and value
+   * as the actions topic carries them, or why the line was rejected.
+   */
+  private record Parsed(
+      long line, Instant occurredAt, byte[] key, byte[] value, String rejection) {}
+
+  /**
+   * Reads, parses and encodes the events file on a thread of its own, so that the replay's thread
+   * only drives the topology: batches of {@link #BATCH} lines in file order through a bounded queue
+   * (memory flat in the file's length), an empty batch at the end. An I/O error on the reading side
+   * is rethrown by {@link #next}.
+   */
+  private static final class EventReader implements AutoCloseable {
+    private static final int BATCH = 512;
+    private static final List<Parsed> END = List.of();
+
+    private final BlockingQueue<List<Parsed>> batches = new ArrayBlockingQueue<>(64);
+    private final Thread thread;
+    private volatile IOException failure;
+    private boolean ended;
+
+    EventReader(Path events, String topic) {
+      this.thread =
+          new Thread(
+              () -> {
+                try {
+                  read(events, topic);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "chaperone-replay-reader");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    private void read(Path events, String topic) throws InterruptedException {
+      var serializer = AvroSerde.forValues(AgentAction.class, null).serializer();
+      List<Parsed> batch = new ArrayList<>(BATCH);
+      try (BufferedReader in = Files.newBufferedReader(events, StandardCharsets.UTF_8)) {
+        long line = 0;
+        for (String text = in.readLine(); text != null; text = in.readLine()) {
+          line++;
+          if (text.isBlank()) {
+            continue;
+          }
+          try {
+            AgentAction action = JsonContractCodec.readAction(text);
+            batch.add(
+                new Parsed(
+                    line,
+                    action.getOccurredAt(),
+                    action.getAgentId().getBytes(StandardCharsets.UTF_8),
+                    serializer.serialize(topic, action),
+                    null));
+          } catch (ContractViolationException e) {
+            batch.add(new Parsed(line, null, null, null, e.getMessage()));
+          }
+          if (batch.size() == BATCH) {
+            batches.put(batch);
+            batch = new ArrayList<>(BATCH);
+          }
+        }
+      } catch (IOException e) {
+        failure = e;
+      } finally {
+        if (!batch.isEmpty()) {
+          batches.put(batch);
+        }
+        batches.put(END);
+      }
+    }
+
+    /** The next batch in file order, empty once at the end, then null. */
+    List<Parsed> next() throws IOException {
+      if (ended) {
+        return null;
+      }
+      List<Parsed> batch;
+      try {
+        batch = batches.take();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while reading the events");
+      }
+      if (batch == END) {
+        ended = true;
+        if (failure != null) {
+          throw failure;
+        }
+      }
+      return batch;
+    }
+
+    @Override
+    public void close() {
+      thread.interrupt();
+    }
+  }
 
   @Override
   public Integer call() throws IOException {
@@ -151,46 +256,32 @@ final class ReplayCommand implements Callable<Integer> {
       TestInputTopic<byte[], byte[]> actions =
           driver.createInputTopic(
               config.actionsTopic(), new ByteArraySerializer(), new ByteArraySerializer());
-      var serializer = AvroSerde.forValues(AgentAction.class, null).serializer();
-      PriorityQueue<Pending> buffer =
+      PriorityQueue<Parsed> buffer =
           new PriorityQueue<>(
-              Comparator.comparing((Pending p) -> p.action().getOccurredAt())
-                  .thenComparingLong(Pending::line));
+              Comparator.comparing(Parsed::occurredAt).thenComparingLong(Parsed::line));
       Map<Long, Long> lineByOffset = new HashMap<>();
       long offset = 0;
-      try (BufferedReader in = Files.newBufferedReader(events, StandardCharsets.UTF_8)) {
-        String text;
-        long line = 0;
-        while (true) {
-          text = in.readLine();
-          if (text != null) {
-            line++;
-            if (text.isBlank()) {
-              continue;
-            }
+      try (EventReader reader = new EventReader(events, config.actionsTopic())) {
+        for (List<Parsed> batch = reader.next(); batch != null; batch = reader.next()) {
+          for (Parsed parsed : batch) {
             read++;
-            try {
-              buffer.add(new Pending(line, JsonContractCodec.readAction(text)));
-            } catch (ContractViolationException e) {
-              reject(rejectOut, "events", line, e.getMessage());
+            if (parsed.rejection() != null) {
+              reject(rejectOut, "events", parsed.line(), parsed.rejection());
               rejected++;
+            } else {
+              buffer.add(parsed);
             }
           }
-          while (!buffer.isEmpty() && (text == null || buffer.size() > reorderBuffer)) {
-            Pending next = buffer.poll();
-            actions.pipeInput(
-                next.action().getAgentId().getBytes(StandardCharsets.UTF_8),
-                serializer.serialize(config.actionsTopic(), next.action()),
-                next.action().getOccurredAt());
+          boolean last = batch.isEmpty();
+          while (!buffer.isEmpty() && (last || buffer.size() > reorderBuffer)) {
+            Parsed next = buffer.poll();
+            actions.pipeInput(next.key(), next.value(), next.occurredAt());
             lineByOffset.put(offset++, next.line());
             replayed++;
             if (replayed % 1_000 == 0) {
               deadLettered += outputs.drain(alertOut, scoreOut, rejectOut, lineByOffset);
               alertCount = outputs.alerts;
             }
-          }
-          if (text == null) {
-            break;
           }
         }
       }
@@ -247,20 +338,21 @@ final class ReplayCommand implements Callable<Integer> {
 
     long drain(Writer alertOut, Writer scoreOut, Writer rejectOut, Map<Long, Long> lineByOffset)
         throws IOException {
-      for (byte[] value : alertTopic.readValuesToList()) {
+      Set<String> produced = driver.producedTopicNames();
+      for (byte[] value : valuesOf(alertTopic, config.alertsTopic(), produced)) {
         alertOut.write(
             JsonContractCodec.write(alertDeserializer.deserialize(config.alertsTopic(), value)));
         alertOut.write('\n');
         alerts++;
       }
-      for (byte[] value : scoreTopic.readValuesToList()) {
-        if (scoreOut != null) {
+      if (scoreOut != null) {
+        for (byte[] value : valuesOf(scoreTopic, config.scoresTopic(), produced)) {
           scoreOut.write(new String(value, StandardCharsets.UTF_8));
           scoreOut.write('\n');
         }
       }
       long rejected = 0;
-      for (byte[] value : deadLetterTopic.readValuesToList()) {
+      for (byte[] value : valuesOf(deadLetterTopic, config.deadLettersTopic(), produced)) {
         DeadLetter letter = letters.deserialize(config.deadLettersTopic(), value);
         Long line = lineByOffset.get(letter.getOffset());
         reject(rejectOut, "events", line == null ? -1 : line, letter.getReason());
@@ -268,7 +360,7 @@ final class ReplayCommand implements Callable<Integer> {
       }
       lineByOffset.clear();
       // The driver keeps every record produced (renderings, repartitioned ones) until read.
-      for (String topic : driver.producedTopicNames()) {
+      for (String topic : produced) {
         if (!topic.equals(config.alertsTopic())
             && !topic.equals(config.scoresTopic())
             && !topic.equals(config.deadLettersTopic())) {
@@ -283,6 +375,12 @@ final class ReplayCommand implements Callable<Integer> {
       }
       return rejected;
     }
+  }
+
+  /** A topic's records so far; none (and no driver warning) for a topic never produced to. */
+  private static <K> List<byte[]> valuesOf(
+      TestOutputTopic<K, byte[]> topic, String name, Set<String> produced) {
+    return produced.contains(name) ? topic.readValuesToList() : List.of();
   }
 
   private long loadRegistry(TopologyTestDriver driver, ChaperoneConfig config, Writer rejectOut)

@@ -97,6 +97,12 @@ public final class ChaperoneConfig extends AbstractConfig {
   private static final String BASELINE_CACHE_CAPACITY_DOC =
       "Decoded baselines kept in memory per stream task; dirty ones are written back at each commit.";
 
+  public static final String SHARING_MEMORY_CAPACITY_CONFIG = "chaperone.sharing.memory.capacity";
+  private static final String SHARING_MEMORY_CAPACITY_DOC =
+      "Credentials and principals whose last day of users each stream task of the sharing check"
+          + " holds in memory in front of its window store (the most recently used); uses of others"
+          + " are read from the store.";
+
   public static final String UNREGISTERED_MAX_TRACKED_CONFIG = "chaperone.unregistered.max.tracked";
   private static final String UNREGISTERED_MAX_TRACKED_DOC =
       "Unregistered agents each stream task (partition) follows one by one: inventory entry,"
@@ -272,6 +278,13 @@ public final class ChaperoneConfig extends AbstractConfig {
               Importance.MEDIUM,
               BASELINE_CACHE_CAPACITY_DOC)
           .define(
+              SHARING_MEMORY_CAPACITY_CONFIG,
+              Type.INT,
+              100_000,
+              Range.atLeast(1),
+              Importance.LOW,
+              SHARING_MEMORY_CAPACITY_DOC)
+          .define(
               UNREGISTERED_MAX_TRACKED_CONFIG,
               Type.INT,
               1_000,
@@ -424,6 +437,10 @@ public final class ChaperoneConfig extends AbstractConfig {
 
   public int baselineCacheCapacity() {
     return getInt(BASELINE_CACHE_CAPACITY_CONFIG);
+  }
+
+  public int sharingMemoryCapacity() {
+    return getInt(SHARING_MEMORY_CAPACITY_CONFIG);
   }
 
   /** The bounds on unregistered agents followed one by one, per stream task. */

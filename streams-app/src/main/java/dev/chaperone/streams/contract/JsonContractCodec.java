@@ -284,6 +284,10 @@ public final class JsonContractCodec {
     }
     if (node.isTextual()) {
       String text = node.textValue();
+      Instant utc = IsoInstants.parseUtc(text);
+      if (utc != null) {
+        return utc;
+      }
       try {
         return Instant.parse(text);
       } catch (DateTimeParseException e) {

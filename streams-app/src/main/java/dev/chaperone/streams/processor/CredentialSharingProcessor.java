@@ -8,10 +8,14 @@ import dev.chaperone.schema.DetectorMode;
 import dev.chaperone.streams.detect.EffectiveConfig;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import java.util.Set;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
  * {@code CREDENTIAL_SHARED} and the several-agents form of {@code SHARED_PRINCIPAL}, partitioned by
@@ -22,14 +26,21 @@ public final class CredentialSharingProcessor
     implements Processor<String, CredentialUse, String, Object> {
 
   private final String agentsStore;
+  private final int memoryCapacity;
   private final ChaperoneMetrics metrics;
   private final DetectionContext.Factory detectionFactory;
   private ProcessorContext<String, Object> context;
-  private WindowStore<String, String> agents;
+  private AgentMemory agents;
   private DetectionContext detection;
 
-  public CredentialSharingProcessor(String agentsStore, DetectionContext.Factory detectionFactory) {
+  /**
+   * @param agentsStore the window store of agents per credential
+   * @param memoryCapacity credentials whose recent windows are held in memory in front of it
+   */
+  public CredentialSharingProcessor(
+      String agentsStore, int memoryCapacity, DetectionContext.Factory detectionFactory) {
     this.agentsStore = agentsStore;
+    this.memoryCapacity = memoryCapacity;
     this.metrics = detectionFactory.metrics();
     this.detectionFactory = detectionFactory;
   }
@@ -37,7 +48,8 @@ public final class CredentialSharingProcessor
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
-    this.agents = context.getStateStore(agentsStore);
+    // made afresh at every initialisation: never carried over a rolled-back transaction
+    this.agents = new AgentMemory(windows(context.getStateStore(agentsStore)), memoryCapacity);
     this.detection = detectionFactory.create(context);
   }
 
@@ -46,8 +58,11 @@ public final class CredentialSharingProcessor
     CredentialUse use = record.value();
     AgentAction action = use.action();
     Set<String> users =
-        AgentMemory.remember(
-            agents, use.credential(), action.getAgentId(), action.getOccurredAt().toEpochMilli());
+        agents.remember(
+            use.credential(),
+            action.getAgentId(),
+            action.getOccurredAt().toEpochMilli(),
+            context.currentStreamTimeMs());
     if (users.size() < 2) {
       return;
     }
@@ -75,5 +90,34 @@ public final class CredentialSharingProcessor
                     + " agents within 24 hours: "
                     + users);
     detection.emit(context, record, finding, action, registration, effective);
+  }
+
+  private static AgentMemory.Windows windows(WindowStore<String, String> store) {
+    return new AgentMemory.Windows() {
+      @Override
+      public void fetch(String key, long from, long to, AgentMemory.WindowSink sink) {
+        try (WindowStoreIterator<String> windows = store.fetch(key, from, to)) {
+          while (windows.hasNext()) {
+            KeyValue<Long, String> window = windows.next();
+            sink.accept(window.key, window.value);
+          }
+        }
+      }
+
+      @Override
+      public void fetchAll(long from, long to, AgentMemory.KeyedWindowSink sink) {
+        try (KeyValueIterator<Windowed<String>, String> windows = store.fetchAll(from, to)) {
+          while (windows.hasNext()) {
+            KeyValue<Windowed<String>, String> window = windows.next();
+            sink.accept(window.key.key(), window.key.window().start(), window.value);
+          }
+        }
+      }
+
+      @Override
+      public void put(String key, String agents, long windowStart) {
+        store.put(key, agents, windowStart);
+      }
+    };
   }
 }
