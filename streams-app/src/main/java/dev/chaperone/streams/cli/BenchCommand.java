@@ -22,6 +22,9 @@ import dev.chaperone.streams.state.BaselineCacheStore;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +46,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -156,6 +161,7 @@ final class BenchCommand implements Callable<Integer> {
 
   private static final String PASSTHROUGH_OUT = "bench.passthrough";
   private static final String APPLICATION_ID = "chaperone-bench";
+  private static final String PASSTHROUGH_ID = "chaperone-bench-passthrough";
 
   @Override
   public Integer call() throws Exception {
@@ -227,9 +233,12 @@ final class BenchCommand implements Callable<Integer> {
         double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
         long before = (long) metrics.total(ChaperoneMetrics.EVENTS);
         long scoreStart = System.nanoTime();
+        Cpu detectorCpuStart = Cpu.detector(kafka);
         detector.streams().resume();
         awaitCount(() -> (long) metrics.total(ChaperoneMetrics.EVENTS), before + events);
         double detectorSeconds = (System.nanoTime() - scoreStart) / 1e9;
+        Map<String, Object> detectorCores =
+            Cpu.detector(kafka).since(detectorCpuStart, detectorSeconds);
         double detectorEps = events / detectorSeconds;
         progress(
             String.format(
@@ -244,15 +253,23 @@ final class BenchCommand implements Callable<Integer> {
         detector.streams().pause();
         AtomicLong passed = new AtomicLong();
         AtomicLong warmedAt = new AtomicLong();
+        AtomicReference<Cpu> passCpuStart = new AtomicReference<>();
+        Runnable warmed =
+            () -> {
+              warmedAt.set(System.nanoTime());
+              passCpuStart.set(Cpu.passthrough(kafka));
+            };
         try (KafkaStreams passthrough =
             passthrough(
-                kafka.bootstrapServers(), config, registry, stateDir, passed, warmup, warmedAt)) {
+                kafka.bootstrapServers(), config, registry, stateDir, passed, warmup, warmed)) {
           if (warmup == 0) {
-            warmedAt.set(System.nanoTime());
+            warmed.run();
           }
           passthrough.start();
           awaitCount(passed::get, warmup + (long) events);
           double passSeconds = (System.nanoTime() - warmedAt.get()) / 1e9;
+          Map<String, Object> passCores =
+              Cpu.passthrough(kafka).since(passCpuStart.get(), passSeconds);
           double passthroughEps = events / passSeconds;
           progress(
               String.format(
@@ -321,6 +338,8 @@ final class BenchCommand implements Callable<Integer> {
           result.put("events", events);
           result.put("state_bytes_per_agent", stateBytes / agents);
           result.put("heap_used_mb", heap / (1024 * 1024));
+          result.put("detector_cores", detectorCores);
+          result.put("passthrough_cores", passCores);
           print(result);
         }
       }
@@ -331,9 +350,55 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * CPU time used so far by this JVM, by its stream threads of one application id and by the
+   * broker's process: measured around a phase, it says where that phase's time went.
+   */
+  private record Cpu(long process, long streamThreads, long broker) {
+
+    /** For the detector's threads: the pass-through's application id extends the detector's. */
+    static Cpu detector(Broker broker) {
+      return now(
+          broker, name -> name.startsWith(APPLICATION_ID) && !name.startsWith(PASSTHROUGH_ID));
+    }
+
+    static Cpu passthrough(Broker broker) {
+      return now(broker, name -> name.startsWith(PASSTHROUGH_ID));
+    }
+
+    private static Cpu now(Broker broker, Predicate<String> ofApplication) {
+      var os =
+          (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      long stream = 0;
+      for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+        if (info != null
+            && ofApplication.test(info.getThreadName())
+            && info.getThreadName().contains("StreamThread")) {
+          stream += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+        }
+      }
+      return new Cpu(os.getProcessCpuTime(), stream, broker.cpuNanos());
+    }
+
+    /** Cores busy on average between {@code start} and now, over {@code seconds}. */
+    Map<String, Object> since(Cpu start, double seconds) {
+      Map<String, Object> cores = new LinkedHashMap<>();
+      cores.put("bench_jvm", round((process - start.process) / 1e9 / seconds, 2));
+      cores.put("stream_threads", round((streamThreads - start.streamThreads) / 1e9 / seconds, 2));
+      cores.put("broker", round((broker - start.broker) / 1e9 / seconds, 2));
+      return cores;
+    }
+  }
+
   /** The broker the bench runs against. */
   private interface Broker extends AutoCloseable {
     String bootstrapServers();
+
+    /** CPU time the broker's own process has used so far; zero when it runs in this JVM. */
+    default long cpuNanos() {
+      return 0;
+    }
 
     @Override
     void close();
@@ -400,6 +465,11 @@ final class BenchCommand implements Callable<Integer> {
       @Override
       public String bootstrapServers() {
         return bootstrap;
+      }
+
+      @Override
+      public long cpuNanos() {
+        return process.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
       }
 
       @Override
@@ -537,7 +607,7 @@ final class BenchCommand implements Callable<Integer> {
       Path stateDir,
       AtomicLong passed,
       long warmup,
-      AtomicLong warmedAt) {
+      Runnable warmed) {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       admin
@@ -554,13 +624,13 @@ final class BenchCommand implements Callable<Integer> {
             value -> {
               AgentAction action = serde.deserializer().deserialize(config.actionsTopic(), value);
               if (passed.incrementAndGet() == warmup) {
-                warmedAt.set(System.nanoTime());
+                warmed.run();
               }
               return serde.serializer().serialize(PASSTHROUGH_OUT, action);
             })
         .to(PASSTHROUGH_OUT, Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
     Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "chaperone-bench-passthrough");
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, PASSTHROUGH_ID);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("passthrough").toString());
@@ -729,6 +799,15 @@ final class BenchCommand implements Callable<Integer> {
               p + " latency (ms) at " + rate + "/s",
               result.get(p + "_ms"),
               result.get("passthrough_" + p + "_ms")));
+    }
+    for (String part : List.of("bench_jvm", "stream_threads", "broker")) {
+      Console.info(
+          String.format(
+              Locale.ROOT,
+              "%-28s %15s %15s",
+              "cores busy: " + part.replace('_', ' '),
+              ((Map<?, ?>) result.get("detector_cores")).get(part),
+              ((Map<?, ?>) result.get("passthrough_cores")).get(part)));
     }
     Console.info("");
     Console.info(

@@ -493,6 +493,10 @@ public final class ChaperoneConfig extends AbstractConfig {
     // formats a log string for every record of a task with an empty input (measured: a third of
     // the stream thread's CPU).
     props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
+    // Kafka Streams 5.0's behaviour, and without it 4.3 warns at every start: the global thread
+    // (registry, config) uses the processing exception handler too. Chaperone's global updaters
+    // dead-letter bad records themselves, so no record reaches the handler.
+    props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
     // one bounded block cache and memtable budget for every RocksDB instance of the process
     props.put(
         StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG,

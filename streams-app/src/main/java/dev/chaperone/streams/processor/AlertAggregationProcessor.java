@@ -6,10 +6,15 @@ import dev.chaperone.streams.detect.EffectiveConfig;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.serde.AvroSerde;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.PriorityQueue;
+import java.util.TreeMap;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -41,6 +46,18 @@ public final class AlertAggregationProcessor implements Processor<String, Object
   private AggregateStore aggregates;
   private KeyValueStore<String, Long> suppressions;
   private DetectionContext detection;
+
+  /**
+   * When each open aggregate's window ends, soonest first, so that closing windows reads only the
+   * aggregates that are due: a scan of every aggregate at each punctuation (each minute of stream
+   * time) cost a twentieth of the stream thread when catching up on a backlog, where stream time
+   * runs fast. Rebuilt from the store's headers at every initialisation; a deadline whose aggregate
+   * was since replaced or closed is skipped when it comes up.
+   */
+  private final PriorityQueue<Deadline> deadlines =
+      new PriorityQueue<>(Comparator.comparingLong(Deadline::end));
+
+  private record Deadline(long end, String key) {}
 
   /** The state of one (agent, rule) aggregate. */
   record Aggregate(long windowStart, long windowMs, long emittedCount, Alert alert) {}
@@ -77,8 +94,25 @@ public final class AlertAggregationProcessor implements Processor<String, Object
       store.delete(key);
     }
 
-    KeyValueIterator<String, byte[]> all() {
-      return store.all();
+    /** The raw record of {@code key}, or null. */
+    byte[] raw(String key) {
+      return store.get(key);
+    }
+
+    /** Calls {@code sink} with every aggregate's key and window end, without decoding alerts. */
+    void forEachWindowEnd(java.util.function.ObjLongConsumer<String> sink) {
+      try (KeyValueIterator<String, byte[]> all = store.all()) {
+        while (all.hasNext()) {
+          KeyValue<String, byte[]> entry = all.next();
+          sink.accept(entry.key, windowEnd(entry.value));
+        }
+      }
+    }
+
+    /** When the window of an encoded aggregate ends: its start plus its length. */
+    static long windowEnd(byte[] bytes) {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      return buffer.getLong() + buffer.getLong();
     }
 
     Aggregate decode(byte[] bytes) {
@@ -106,6 +140,8 @@ public final class AlertAggregationProcessor implements Processor<String, Object
     this.aggregates = new AggregateStore(context.getStateStore(storeName), storeName);
     this.suppressions = context.getStateStore(suppressionsStore);
     this.detection = detectionFactory.create(context);
+    deadlines.clear();
+    aggregates.forEachWindowEnd((key, end) -> deadlines.add(new Deadline(end, key)));
     context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::closeWindows);
   }
 
@@ -145,6 +181,7 @@ public final class AlertAggregationProcessor implements Processor<String, Object
     emit(alert, record.timestamp());
     if (effective.suppressionWindowMs() > 0) {
       aggregates.save(key, new Aggregate(at, effective.suppressionWindowMs(), 1, alert));
+      deadlines.add(new Deadline(at + effective.suppressionWindowMs(), key));
     }
   }
 
@@ -187,18 +224,17 @@ public final class AlertAggregationProcessor implements Processor<String, Object
   }
 
   private void closeWindows(long streamTime) {
-    List<KeyValue<String, byte[]>> closed = new ArrayList<>();
-    try (KeyValueIterator<String, byte[]> all = aggregates.all()) {
-      while (all.hasNext()) {
-        KeyValue<String, byte[]> entry = all.next();
-        Aggregate aggregate = aggregates.decode(entry.value);
-        if (streamTime >= aggregate.windowStart() + aggregate.windowMs()) {
-          closed.add(entry);
-        }
-      }
+    // due keys in the store's (UTF-8 byte) order, the order a scan of the store closed them in
+    TreeMap<byte[], String> due = new TreeMap<>(Arrays::compareUnsigned);
+    while (!deadlines.isEmpty() && deadlines.peek().end() <= streamTime) {
+      String key = deadlines.poll().key();
+      due.put(key.getBytes(StandardCharsets.UTF_8), key);
     }
-    for (KeyValue<String, byte[]> entry : closed) {
-      close(entry.key, aggregates.decode(entry.value), streamTime);
+    for (String key : due.values()) {
+      byte[] raw = aggregates.raw(key);
+      if (raw != null && streamTime >= AggregateStore.windowEnd(raw)) {
+        close(key, aggregates.decode(raw), streamTime);
+      }
     }
   }
 
