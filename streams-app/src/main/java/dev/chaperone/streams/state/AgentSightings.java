@@ -29,8 +29,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * counts the ids let go). An event older than the kept hours is not checked and not remembered, nor
  * are more than {@value #MAX_CHUNKS_PER_HOUR} chunks' worth of ids in one hour.
  *
- * <p><b>Credentials</b> (token and principal keys) keep their latest forwarded time; at most
- * {@value #MAX_CREDENTIALS}, the oldest first out.
+ * <p><b>Credentials</b> (token and principal keys) keep their latest forwarded time, for 48 hours
+ * behind the newest use (a window and a day of lateness); at most {@value #MAX_CREDENTIALS}, the
+ * oldest first out.
  *
  * <p>Persistence: {@link #backing} keeps one record per chunk and one for the credentials in a
  * key-value store, under the agent id, a NUL and a suffix; a write-back writes only the chunks
@@ -58,6 +59,10 @@ public final class AgentSightings {
   public static final int MAX_CHUNKS_PER_HOUR = 1 << 16;
 
   private static final long HOUR_MS = Duration.ofHours(1).toMillis();
+
+  /** How long before a new use an earlier one is still kept: a window and a day of lateness. */
+  private static final long KEPT_CREDENTIAL_MS = 2 * WINDOW_MS;
+
   private static final byte FORMAT_VERSION = 1;
   private static final String CREDENTIALS_SUFFIX = "c";
   private static final String HOUR_SUFFIX = "h";
@@ -133,13 +138,24 @@ public final class AgentSightings {
     }
     credentials.remove(key);
     credentials.put(key, atMs);
+    // Oldest first: those past the cap, and those forwarded more than a window and a day of
+    // lateness before this use (with a token per session, the cap alone kept 64 long-expired
+    // tokens per agent, rewritten at every commit that saw a new session).
     Iterator<Long> oldest = credentials.values().iterator();
-    while (credentials.size() > MAX_CREDENTIALS) {
-      oldest.next();
+    while (oldest.hasNext()) {
+      long forwarded = oldest.next();
+      if (credentials.size() <= MAX_CREDENTIALS && forwarded >= atMs - KEPT_CREDENTIAL_MS) {
+        break;
+      }
       oldest.remove();
     }
     credentialsDirty = true;
     return true;
+  }
+
+  /** Credential keys held. */
+  int credentials() {
+    return credentials.size();
   }
 
   /** Event ids held. */

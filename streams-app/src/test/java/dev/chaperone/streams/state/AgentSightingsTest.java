@@ -110,6 +110,22 @@ class AgentSightingsTest {
   }
 
   @Test
+  void shouldForgetCredentialsTwoDaysOlderThanTheNewestUse() {
+    // Given a new session token every hour for 100 hours
+    AgentSightings seen = new AgentSightings();
+    for (int h = 0; h < 100; h++) {
+      assertTrue(seen.firstUse("token:s-" + h, T0 + h * HOUR));
+    }
+
+    // Then only the last 48 hours' tokens are held, within the cap, and back from the store
+    assertEquals(49, seen.credentials());
+    assertFalse(seen.firstUse("token:s-99", T0 + 99 * HOUR + 23 * HOUR), "within 24 h: a repeat");
+    assertTrue(seen.firstUse("token:s-40", T0 + 99 * HOUR), "forgotten: forwarded once more");
+    backing.store("agent-1", seen);
+    assertEquals(seen.credentials(), backing.load("agent-1").credentials());
+  }
+
+  @Test
   void shouldRestoreFromItsStoreExactlyWhatItWroteBack() {
     AgentSightings seen = new AgentSightings();
     for (int i = 0; i < 500; i++) {
