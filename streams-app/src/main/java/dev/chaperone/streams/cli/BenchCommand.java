@@ -130,6 +130,12 @@ final class BenchCommand implements Callable<Integer> {
   boolean json;
 
   @Option(
+      names = "--json-file",
+      paramLabel = "FILE",
+      description = "Also write the JSON object to FILE (for collecting results in CI).")
+  Path jsonFile;
+
+  @Option(
       names = "--set",
       paramLabel = "KEY=VALUE",
       description =
@@ -778,6 +784,9 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private void print(Map<String, Object> result) throws IOException {
+    if (jsonFile != null) {
+      Files.writeString(jsonFile, JSON.writeValueAsString(result) + "\n");
+    }
     if (json) {
       Console.info(JSON.writeValueAsString(result));
       return;

@@ -1,0 +1,70 @@
+package dev.chaperone.streams.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code chaperone bench} end to end on a small fleet: a broker in a JVM of its own, pre-built
+ * baselines restored, both topologies measured. Checks that every figure is there and plausible,
+ * not how fast it is (speed is the bench's own business, not a test's).
+ */
+class BenchCommandIT {
+
+  @TempDir Path dir;
+
+  @Test
+  void shouldMeasureTheDetectorAndThePassThroughAndReportEveryFigure() throws Exception {
+    Path result = dir.resolve("bench.json");
+
+    int code =
+        ChaperoneCli.execute(
+            "bench",
+            "--agents",
+            "20",
+            "--events",
+            "2000",
+            "--warmup-events",
+            "500",
+            "--history-days",
+            "3",
+            "--rate",
+            "200",
+            "--latency-seconds",
+            "1",
+            "--json-file",
+            result.toString());
+
+    assertEquals(0, code);
+    JsonNode json = new ObjectMapper().readTree(result.toFile());
+    for (String positive :
+        List.of(
+            "detector_eps",
+            "passthrough_eps",
+            "ratio",
+            "p50_ms",
+            "p99_ms",
+            "passthrough_p99_ms",
+            "state_bytes_per_agent",
+            "heap_used_mb")) {
+      assertTrue(json.path(positive).asDouble() > 0, positive + " in " + json);
+    }
+    assertEquals(20, json.path("agents").asInt());
+    assertEquals(2000, json.path("events").asInt());
+    assertTrue(json.path("p50_ms").asDouble() <= json.path("p99_ms").asDouble(), json.toString());
+    assertEquals(
+        json.path("detector_eps").asDouble() / json.path("passthrough_eps").asDouble(),
+        json.path("ratio").asDouble(),
+        0.001);
+    // the broker ran in a process of its own and did work in both phases
+    assertTrue(json.path("detector_cores").path("broker").asDouble() > 0, json.toString());
+    assertTrue(
+        json.path("passthrough_cores").path("stream_threads").asDouble() > 0, json.toString());
+  }
+}
