@@ -124,8 +124,9 @@ final class ReplayCommand implements Callable<Integer> {
   /**
    * Reads, parses and encodes the events file on a thread of its own, so that the replay's thread
    * only drives the topology: batches of {@link #BATCH} lines in file order through a bounded queue
-   * (memory flat in the file's length), an empty batch at the end. An I/O error on the reading side
-   * is rethrown by {@link #next}.
+   * (memory flat in the file's length), an empty batch at the end. A failure on the reading side
+   * (an I/O error, or anything unexpected) ends the batches and is rethrown by {@link #next}, so a
+   * replay never ends early as if the file had.
    */
   private static final class EventReader implements AutoCloseable {
     private static final int BATCH = 512;
@@ -133,7 +134,7 @@ final class ReplayCommand implements Callable<Integer> {
 
     private final BlockingQueue<List<Parsed>> batches = new ArrayBlockingQueue<>(64);
     private final Thread thread;
-    private volatile IOException failure;
+    private volatile Throwable failure;
     private boolean ended;
 
     EventReader(Path events, String topic) {
@@ -178,7 +179,7 @@ final class ReplayCommand implements Callable<Integer> {
             batch = new ArrayList<>(BATCH);
           }
         }
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException | Error e) {
         failure = e;
       } finally {
         if (!batch.isEmpty()) {
@@ -202,8 +203,14 @@ final class ReplayCommand implements Callable<Integer> {
       }
       if (batch == END) {
         ended = true;
-        if (failure != null) {
-          throw failure;
+        if (failure instanceof IOException e) {
+          throw e;
+        }
+        if (failure instanceof RuntimeException e) {
+          throw e;
+        }
+        if (failure instanceof Error e) {
+          throw e;
         }
       }
       return batch;
