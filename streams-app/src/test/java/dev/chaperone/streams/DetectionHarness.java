@@ -16,9 +16,14 @@ import dev.chaperone.streams.config.ChaperoneConfig;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.registry.MockSchemaRegistry;
 import dev.chaperone.streams.serde.AvroSerde;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -55,6 +60,9 @@ public final class DetectionHarness implements AutoCloseable {
   private final TestOutputTopic<String, byte[]> violations;
   private final AtomicLong events = new AtomicLong();
 
+  /** The state directory this harness made, deleted on close (the driver leaves its top behind). */
+  private Path ownStateDir;
+
   public DetectionHarness() {
     this(Map.of());
   }
@@ -75,13 +83,13 @@ public final class DetectionHarness implements AutoCloseable {
     config = new ChaperoneConfig(all);
     registry = MockSchemaRegistry.forScope(scope);
     Properties props = config.streamsProperties();
-    props.putIfAbsent(
-        StreamsConfig.STATE_DIR_CONFIG,
-        System.getProperty("java.io.tmpdir")
-            + "/chaperone-detection-"
-            + scope
-            + "-"
-            + System.nanoTime());
+    if (!props.containsKey(StreamsConfig.STATE_DIR_CONFIG)) {
+      ownStateDir =
+          Path.of(
+              System.getProperty("java.io.tmpdir"),
+              "chaperone-detection-" + scope + "-" + System.nanoTime());
+      props.put(StreamsConfig.STATE_DIR_CONFIG, ownStateDir.toString());
+    }
     driver = new TopologyTestDriver(ChaperoneTopology.build(config, metrics), props, NOW);
     actions =
         driver.createInputTopic(
@@ -207,6 +215,13 @@ public final class DetectionHarness implements AutoCloseable {
   public void close() {
     driver.close();
     MockSchemaRegistry.dropScope(scope);
+    if (ownStateDir != null && Files.exists(ownStateDir)) {
+      try (var paths = Files.walk(ownStateDir)) {
+        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
   }
 
   // ---- compliant building blocks
