@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -31,6 +32,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ChaperoneTopologyTest {
 
@@ -49,12 +51,13 @@ class ChaperoneTopologyTest {
   private TestInputTopic<byte[], byte[]> actions;
   private TestOutputTopic<byte[], byte[]> deadLetters;
 
+  /** The driver's state directory, one per test, deleted by JUnit (the driver leaves its top). */
+  @TempDir Path state;
+
   @BeforeEach
   void startDriver() {
     Properties props = config.streamsProperties();
-    props.put(
-        StreamsConfig.STATE_DIR_CONFIG,
-        System.getProperty("java.io.tmpdir") + "/chaperone-topology-test-" + System.nanoTime());
+    props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
     driver = new TopologyTestDriver(ChaperoneTopology.build(config, metrics), props, NOW);
     actions =
         driver.createInputTopic(

@@ -14,6 +14,7 @@ import dev.chaperone.streams.registry.MockSchemaRegistry;
 import dev.chaperone.streams.serde.AvroSerde;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,6 +33,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hostile input on the actions topic, through the whole topology: 100,000 mutated records (bit
@@ -61,13 +63,14 @@ class HostileInputTest {
   private TestOutputTopic<byte[], byte[]> deadLetters;
   private MockSchemaRegistry registry;
 
+  /** The driver's state directory, one per test, deleted by JUnit (the driver leaves its top). */
+  @TempDir Path state;
+
   @BeforeEach
   void start() {
     registry = MockSchemaRegistry.forScope(SCOPE);
     Properties props = config.streamsProperties();
-    props.put(
-        StreamsConfig.STATE_DIR_CONFIG,
-        System.getProperty("java.io.tmpdir") + "/chaperone-hostile-" + System.nanoTime());
+    props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
     driver = new TopologyTestDriver(ChaperoneTopology.build(config, metrics), props, NOW);
     actions =
         driver.createInputTopic(
