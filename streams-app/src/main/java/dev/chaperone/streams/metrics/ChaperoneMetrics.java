@@ -60,6 +60,8 @@ public final class ChaperoneMetrics {
   // meters touched by every event: looked up once, not per event
   private final Counter lookupHits;
   private final Counter lookupMisses;
+  private final Counter sharingFromMemory;
+  private final Counter sharingFromStore;
   private final io.micrometer.core.instrument.Timer lag;
   private final Counter accepted;
   private final io.micrometer.core.instrument.DistributionSummary scores;
@@ -67,6 +69,8 @@ public final class ChaperoneMetrics {
   public ChaperoneMetrics(MeterRegistry registry) {
     this.lookupHits = lookupCounter(registry, "hit");
     this.lookupMisses = lookupCounter(registry, "miss");
+    this.sharingFromMemory = sharingCounter(registry, "memory");
+    this.sharingFromStore = sharingCounter(registry, "store");
     this.lag =
         io.micrometer.core.instrument.Timer.builder(LAG)
             .description("From an action's event time to its scoring")
@@ -202,6 +206,25 @@ public final class ChaperoneMetrics {
 
   public void baselineLookup(boolean hit) {
     (hit ? lookupHits : lookupMisses).increment();
+  }
+
+  /**
+   * The sharing check's lookups by {@code result}: answered from its memory ({@code memory}) or by
+   * a range read of its window store ({@code store}).
+   */
+  public static final String SHARING_LOOKUPS = "chaperone.sharing.lookups";
+
+  private static Counter sharingCounter(MeterRegistry registry, String result) {
+    return Counter.builder(SHARING_LOOKUPS)
+        .description(
+            "Credential-sharing lookups, answered from memory or by reading the window store"
+                + " (late uses, keys pushed out by chaperone.sharing.memory.capacity)")
+        .tag(TAG_RESULT, result)
+        .register(registry);
+  }
+
+  public void sharingLookup(boolean fromStore) {
+    (fromStore ? sharingFromStore : sharingFromMemory).increment();
   }
 
   /** Records the end-to-end lag of one action: from when it happened to when it was scored. */

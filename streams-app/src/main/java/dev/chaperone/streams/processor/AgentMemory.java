@@ -128,6 +128,7 @@ final class AgentMemory {
   private long knownAfter;
   private long latestUse = Long.MIN_VALUE;
   private boolean started;
+  private boolean lastReadStore;
 
   AgentMemory(Windows store, int capacity) {
     if (capacity < 1) {
@@ -153,6 +154,7 @@ final class AgentMemory {
     Known entry = known.get(key);
     boolean complete =
         from > (entry == null ? knownAfter : Math.max(knownAfter, entry.droppedUpTo));
+    lastReadStore = !complete;
     if (!complete) {
       entry = load(key, from, at, entry);
     }
@@ -184,6 +186,11 @@ final class AgentMemory {
     agents.add(agentId);
     expire();
     return agents;
+  }
+
+  /** Whether the last {@link #remember} read the store (memory could not vouch for the answer). */
+  boolean lastReadStore() {
+    return lastReadStore;
   }
 
   /** Keys held now; for tests and the sharing check's own bound. */

@@ -63,6 +63,7 @@ public final class CredentialSharingProcessor
             action.getAgentId(),
             action.getOccurredAt().toEpochMilli(),
             context.currentStreamTimeMs());
+    metrics.sharingLookup(agents.lastReadStore());
     if (users.size() < 2) {
       return;
     }

@@ -137,6 +137,7 @@ class OpsServerIT {
         String metrics = get(a + "/metrics", TOKEN).body();
         assertTrue(metrics.contains("chaperone_events_total"), "chaperone metrics");
         assertTrue(metrics.contains("chaperone_baseline_cache_lookups_total{"), "cache lookups");
+        assertTrue(metrics.contains("chaperone_sharing_lookups_total{"), "sharing lookups");
         assertTrue(metrics.contains("chaperone_events_lag_seconds_count"), "end-to-end lag");
         assertTrue(metrics.contains("chaperone_events_scored_total{"), "scored by state");
         assertTrue(metrics.contains("kafka_stream_thread_"), "Kafka Streams metrics");

@@ -1,6 +1,7 @@
 package dev.chaperone.streams.processor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -115,5 +116,11 @@ class AgentMemoryTest {
     // Then the earlier use is known without a range read, and none was made
     assertEquals(List.of("agent-a", "agent-b"), new ArrayList<>(shared));
     assertEquals(0, store.fetches);
+    assertFalse(memory.lastReadStore());
+
+    // And a use dated more than a day before the newest is read from the store, and says so
+    memory.remember("token:old", "agent-c", T0 - 30 * HOUR, T0 + 500 * 60_000L);
+    assertEquals(1, store.fetches);
+    assertTrue(memory.lastReadStore());
   }
 }
