@@ -97,7 +97,7 @@ class CrashRecoveryIT {
       second.waitFor();
       int seenAtSecondKill = scores(kafka).size();
       // State loss: the instance's state directory is wiped while it is down
-      deleteTree(dir.resolve("state-crash"));
+      KafkaTestSupport.deleteTree(dir.resolve("state-crash"));
       Process third = detector(kafka, registry.url(), "third.log");
       try {
         awaitScores(kafka, EVENTS, Duration.ofSeconds(180));
@@ -174,12 +174,6 @@ class CrashRecoveryIT {
     settings.put("session.timeout.ms", "6000");
     settings.put("heartbeat.interval.ms", "1000");
     return settings;
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (var paths = java.nio.file.Files.walk(root)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 
   /** {@code chaperone run} in a JVM of its own, which the test can kill. */

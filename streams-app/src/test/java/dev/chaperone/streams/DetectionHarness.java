@@ -19,11 +19,9 @@ import dev.chaperone.streams.serde.AvroSerde;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -215,9 +213,9 @@ public final class DetectionHarness implements AutoCloseable {
   public void close() {
     driver.close();
     MockSchemaRegistry.dropScope(scope);
-    if (ownStateDir != null && Files.exists(ownStateDir)) {
-      try (var paths = Files.walk(ownStateDir)) {
-        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    if (ownStateDir != null) {
+      try {
+        KafkaTestSupport.deleteTree(ownStateDir);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

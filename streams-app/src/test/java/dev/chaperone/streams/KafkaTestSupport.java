@@ -1,7 +1,11 @@
 package dev.chaperone.streams;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
@@ -153,5 +157,15 @@ public final class KafkaTestSupport {
                   org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)));
     }
     admin.incrementalAlterConfigs(changes).all().get();
+  }
+
+  /** Deletes {@code root} and everything under it, if it exists. */
+  public static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (var paths = Files.walk(root)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
   }
 }

@@ -67,10 +67,15 @@ public final class ChaperoneMetrics {
   private final io.micrometer.core.instrument.DistributionSummary scores;
 
   public ChaperoneMetrics(MeterRegistry registry) {
-    this.lookupHits = lookupCounter(registry, "hit");
-    this.lookupMisses = lookupCounter(registry, "miss");
-    this.sharingFromMemory = sharingCounter(registry, "memory");
-    this.sharingFromStore = sharingCounter(registry, "store");
+    String baselineDoc =
+        "Baseline lookups, served from the in-memory cache (hit) or decoded (miss)";
+    this.lookupHits = resultCounter(registry, BASELINE_LOOKUPS, baselineDoc, "hit");
+    this.lookupMisses = resultCounter(registry, BASELINE_LOOKUPS, baselineDoc, "miss");
+    String sharingDoc =
+        "Credential-sharing lookups, answered from memory or by reading the window store"
+            + " (late uses, keys pushed out by chaperone.sharing.memory.capacity)";
+    this.sharingFromMemory = resultCounter(registry, SHARING_LOOKUPS, sharingDoc, "memory");
+    this.sharingFromStore = resultCounter(registry, SHARING_LOOKUPS, sharingDoc, "store");
     this.lag =
         io.micrometer.core.instrument.Timer.builder(LAG)
             .description("From an action's event time to its scoring")
@@ -197,9 +202,11 @@ public final class ChaperoneMetrics {
 
   public static final String TAG_RESULT = "result";
 
-  private static Counter lookupCounter(MeterRegistry registry, String result) {
-    return Counter.builder(BASELINE_LOOKUPS)
-        .description("Baseline lookups, served from the in-memory cache (hit) or decoded (miss)")
+  /** A counter of {@code name} tagged with one {@code result}, registered once at construction. */
+  private static Counter resultCounter(
+      MeterRegistry registry, String name, String description, String result) {
+    return Counter.builder(name)
+        .description(description)
         .tag(TAG_RESULT, result)
         .register(registry);
   }
@@ -213,15 +220,6 @@ public final class ChaperoneMetrics {
    * a range read of its window store ({@code store}).
    */
   public static final String SHARING_LOOKUPS = "chaperone.sharing.lookups";
-
-  private static Counter sharingCounter(MeterRegistry registry, String result) {
-    return Counter.builder(SHARING_LOOKUPS)
-        .description(
-            "Credential-sharing lookups, answered from memory or by reading the window store"
-                + " (late uses, keys pushed out by chaperone.sharing.memory.capacity)")
-        .tag(TAG_RESULT, result)
-        .register(registry);
-  }
 
   public void sharingLookup(boolean fromStore) {
     (fromStore ? sharingFromStore : sharingFromMemory).increment();

@@ -15,6 +15,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
+import java.util.function.ObjLongConsumer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -101,7 +102,7 @@ public final class AlertAggregationProcessor implements Processor<String, Object
     }
 
     /** Calls {@code sink} with every aggregate's key and window end, without decoding alerts. */
-    void forEachWindowEnd(java.util.function.ObjLongConsumer<String> sink) {
+    void forEachWindowEnd(ObjLongConsumer<String> sink) {
       try (KeyValueIterator<String, byte[]> all = store.all()) {
         while (all.hasNext()) {
           KeyValue<String, byte[]> entry = all.next();
