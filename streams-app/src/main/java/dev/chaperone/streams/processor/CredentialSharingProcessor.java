@@ -2,7 +2,6 @@ package dev.chaperone.streams.processor;
 
 import dev.chaperone.alerting.Finding;
 import dev.chaperone.alerting.Rule;
-import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.DetectorMode;
 import dev.chaperone.streams.detect.EffectiveConfig;
@@ -56,19 +55,15 @@ public final class CredentialSharingProcessor
   @Override
   public void process(Record<String, CredentialUse> record) {
     CredentialUse use = record.value();
-    AgentAction action = use.action();
     Set<String> users =
         agents.remember(
-            use.credential(),
-            action.getAgentId(),
-            action.getOccurredAt().toEpochMilli(),
-            context.currentStreamTimeMs());
+            use.credential(), use.agentId(), use.occurredAtMs(), context.currentStreamTimeMs());
     metrics.sharingLookup(agents.lastReadStore());
     if (users.size() < 2) {
       return;
     }
-    AgentRegistration registration = detection.registration(action.getAgentId());
-    EffectiveConfig effective = detection.effectiveConfig(action.getAgentId(), registration);
+    AgentRegistration registration = detection.registration(use.agentId());
+    EffectiveConfig effective = detection.effectiveConfig(use.agentId(), registration);
     if (effective.mode() == DetectorMode.OFF) {
       return;
     }
@@ -90,7 +85,7 @@ public final class CredentialSharingProcessor
                     + users.size()
                     + " agents within 24 hours: "
                     + users);
-    detection.emit(context, record, finding, action, registration, effective);
+    detection.emit(context, record, finding, use.action(), registration, effective);
   }
 
   private static AgentMemory.Windows windows(WindowStore<String, String> store) {
