@@ -22,6 +22,7 @@ import dev.chaperone.streams.state.BaselineCacheStore;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
@@ -148,8 +149,20 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "-1",
       description =
           "Events scored before the throughput phase, untimed, so that restoration ends and the JIT"
-              + " compiles the hot path (default: as many as --events).")
+              + " compiles the hot path (default: rounds of half --events until the JIT is"
+              + " quiet, at most "
+              + MAX_WARMUP_ROUNDS
+              + " rounds).")
   int warmupEvents;
+
+  /** Warm-up rounds at most when the warm-up adapts to the JIT. */
+  static final int MAX_WARMUP_ROUNDS = 10;
+
+  /**
+   * The JIT counts as quiet when it compiled for less than this share of a warm-up round's wall
+   * time (summed over its compiler threads).
+   */
+  static final double QUIET_JIT_SHARE = 0.10;
 
   @Option(
       names = "--broker-in-process",
@@ -192,8 +205,8 @@ final class BenchCommand implements Callable<Integer> {
       FleetSimulator fleet = new FleetSimulator(seed, agents);
       Instant end = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.HOURS);
       int latencyEvents = rate * latencySeconds;
-      int warmup = warmupEvents < 0 ? events : warmupEvents;
-      List<AgentAction> measured = pool(fleet, end, warmup + events + 2 * latencyEvents);
+      int warmupCap = warmupEvents < 0 ? MAX_WARMUP_ROUNDS * warmupRound() : warmupEvents;
+      List<AgentAction> measured = pool(fleet, end, warmupCap + events + 2 * latencyEvents);
       Instant poolStart = measured.get(0).getOccurredAt();
       progress(
           String.format(
@@ -221,9 +234,7 @@ final class BenchCommand implements Callable<Integer> {
         register(producer, config, registry, fleet);
 
         // Warm-up (not timed): restoration completes, the JIT compiles the hot path.
-        measured.subList(0, warmup).forEach(a -> producer.send(record.apply(a)));
-        producer.flush();
-        awaitCount(() -> (long) metrics.total(ChaperoneMetrics.EVENTS), warmup);
+        int warmup = warmUp(producer, record, metrics, measured.subList(0, warmupCap));
         progress(
             String.format(
                 Locale.ROOT,
@@ -497,6 +508,55 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** The last {@code size} events of the fleet's traffic before {@code end}. */
+  /** Events of one adaptive warm-up round. */
+  private int warmupRound() {
+    return Math.max(10_000, events / 2);
+  }
+
+  /**
+   * Scores warm-up events and returns how many. With {@code --warmup-events}, exactly that many.
+   * Otherwise rounds of {@link #warmupRound()} until the JIT compiled for less than {@link
+   * #QUIET_JIT_SHARE} of a round, or {@code available} runs out: on two cores the compiler still
+   * takes most of a core after the first hundred thousand events, and a phase timed then measures
+   * the JIT as much as the detector.
+   */
+  private int warmUp(
+      KafkaProducer<byte[], byte[]> producer,
+      Function<AgentAction, ProducerRecord<byte[], byte[]>> record,
+      ChaperoneMetrics metrics,
+      List<AgentAction> available)
+      throws InterruptedException {
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    boolean adaptive =
+        warmupEvents < 0 && jit != null && jit.isCompilationTimeMonitoringSupported();
+    int round = adaptive ? warmupRound() : available.size();
+    int sent = 0;
+    while (sent < available.size()) {
+      int until = Math.min(available.size(), sent + round);
+      long compiledBefore = adaptive ? jit.getTotalCompilationTime() : 0;
+      long start = System.nanoTime();
+      available.subList(sent, until).forEach(a -> producer.send(record.apply(a)));
+      producer.flush();
+      awaitCount(() -> (long) metrics.total(ChaperoneMetrics.EVENTS), until);
+      sent = until;
+      if (!adaptive) {
+        break;
+      }
+      double share =
+          (jit.getTotalCompilationTime() - compiledBefore) / ((System.nanoTime() - start) / 1e6);
+      progress(
+          String.format(
+              Locale.ROOT,
+              "Warm-up: %,d events scored, the JIT compiling %.0f %% of the last round.",
+              sent,
+              100 * share));
+      if (share < QUIET_JIT_SHARE) {
+        break;
+      }
+    }
+    return sent;
+  }
+
   private static List<AgentAction> pool(FleetSimulator fleet, Instant end, int size) {
     int days = 1;
     List<AgentAction> tail = fleet.traffic(end.minus(Duration.ofDays(days)), end);
@@ -641,6 +701,12 @@ final class BenchCommand implements Callable<Integer> {
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("passthrough").toString());
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+    // as many stream threads as the detector, whatever --set gave it
+    Object threads = config.streamsProperties().get(StreamsConfig.NUM_STREAM_THREADS_CONFIG);
+    if (threads != null) {
+      props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
+    }
     return new KafkaStreams(builder.build(), props);
   }
 
