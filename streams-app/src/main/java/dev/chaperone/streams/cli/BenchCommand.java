@@ -82,10 +82,11 @@ import picocli.CommandLine.Option;
  * <p>Phases: the fleet's history is processed to build every agent's 30-day baseline (not timed);
  * with the detector paused, {@code --events} further events are produced as fast as the broker
  * takes them; the detector resumes and the time to score the backlog gives its sustained
- * throughput; the pass-through then reads the same topic from the start. Latency: events offered at
- * {@code --rate} for {@code --latency-seconds}, timed from the send to the moment the event's score
- * (detector) or copy (pass-through) is readable by a read-committed consumer, one topology at a
- * time.
+ * throughput; then, the detector still running, events offered at {@code --rate} for {@code
+ * --latency-seconds} give its latency, timed from the send to the moment the event's score is
+ * readable by a read-committed consumer. The detector pauses and the pass-through reads the same
+ * topic from the start, timed over the backlog, then takes its own latency phase the same way: one
+ * topology at a time, each measured while it runs rather than just after a resume.
  */
 @Command(
     name = "bench",
@@ -157,12 +158,7 @@ final class BenchCommand implements Callable<Integer> {
               + " rounds).")
   int warmupEvents;
 
-  /**
-   * Seconds each latency phase offers events before it starts counting: the topology has just been
-   * resumed and the reader has just joined, and that first second measured them (2 December, one
-   * run at 5,000/s: detector p99 344 ms in the first second and 153–232 ms in each of the nine
-   * after it; pass-through 1,014 ms, then 114–165 ms).
-   */
+  /** Seconds each latency phase offers events before it starts counting, while the reader joins. */
   static final int SETTLE_SECONDS = 1;
 
   /** Warm-up rounds at most when the warm-up adapts to the JIT. */
@@ -276,6 +272,17 @@ final class BenchCommand implements Callable<Integer> {
                 detectorEps,
                 events / produceSeconds));
 
+        // Latency of the detector, running since it scored the backlog.
+        int latencyStart = warmup + events;
+        double[] detectorLatency =
+            latency(
+                kafka.bootstrapServers(),
+                producer,
+                record,
+                measured.subList(latencyStart, latencyStart + latencyEvents),
+                config.scoresTopic(),
+                BenchCommand::scoredEventId);
+
         // The same warm-up and backlog through the pass-through, timed over the backlog alone.
         detector.streams().pause();
         AtomicLong passed = new AtomicLong();
@@ -308,23 +315,8 @@ final class BenchCommand implements Callable<Integer> {
                   passthroughEps,
                   warmup));
 
-          // Latency, one topology at a time.
-          passthrough.pause();
-          detector.streams().resume();
-          awaitCount(() -> (long) metrics.total(ChaperoneMetrics.EVENTS), before + events);
-          int latencyStart = warmup + events;
-          List<AgentAction> detectorSlice =
-              measured.subList(latencyStart, latencyStart + latencyEvents);
-          double[] detectorLatency =
-              latency(
-                  kafka.bootstrapServers(),
-                  producer,
-                  record,
-                  detectorSlice,
-                  config.scoresTopic(),
-                  BenchCommand::scoredEventId);
-          detector.streams().pause();
-          passthrough.resume();
+          // Latency of the pass-through, once it has copied the detector's latency events too.
+          awaitCount(passed::get, latencyStart + (long) latencyEvents);
           List<AgentAction> passSlice =
               measured.subList(latencyStart + latencyEvents, latencyStart + 2 * latencyEvents);
           var actionDeserializer = AvroSerde.forValues(AgentAction.class, registry).deserializer();
