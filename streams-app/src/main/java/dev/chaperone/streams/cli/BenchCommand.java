@@ -704,10 +704,13 @@ final class BenchCommand implements Callable<Integer> {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("passthrough").toString());
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
-    // as many stream threads as the detector, whatever --set gave it
-    Object threads = config.streamsProperties().get(StreamsConfig.NUM_STREAM_THREADS_CONFIG);
-    if (threads != null) {
-      props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
+    // the detector's stream threads and commit interval, whatever --set gave it
+    Properties detector = config.streamsProperties();
+    for (String same :
+        List.of(StreamsConfig.NUM_STREAM_THREADS_CONFIG, StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)) {
+      if (detector.get(same) != null) {
+        props.put(same, detector.get(same));
+      }
     }
     return new KafkaStreams(builder.build(), props);
   }

@@ -22,6 +22,7 @@ class ChaperoneConfigTest {
     assertEquals(
         StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
     assertEquals(-1L, props.get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
+    assertEquals(50L, props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
     assertEquals(
         BoundedRocksDbConfig.class, props.get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG));
   }
@@ -39,6 +40,22 @@ class ChaperoneConfigTest {
     assertEquals("com.example.Mine", props.get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG));
     assertEquals("3", props.get(StreamsConfig.NUM_STREAM_THREADS_CONFIG));
     assertFalse(props.containsKey(ChaperoneConfig.UNREGISTERED_MAX_TRACKED_CONFIG));
+  }
+
+  @Test
+  void shouldCommitEvery50MsUnderExactlyOnceUnlessToldOtherwise() {
+    Properties given =
+        new ChaperoneConfig(Map.of(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "200"))
+            .streamsProperties();
+    Properties atLeastOnce =
+        new ChaperoneConfig(
+                Map.of(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE))
+            .streamsProperties();
+
+    assertEquals("200", given.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    assertFalse(
+        atLeastOnce.containsKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG),
+        "at-least-once keeps Kafka Streams' own default");
   }
 
   @Test
