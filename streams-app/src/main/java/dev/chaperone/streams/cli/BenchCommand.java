@@ -509,7 +509,6 @@ final class BenchCommand implements Callable<Integer> {
     };
   }
 
-  /** The last {@code size} events of the fleet's traffic before {@code end}. */
   /** Events of one adaptive warm-up round. */
   private int warmupRound() {
     return Math.max(10_000, events / 2);
@@ -559,6 +558,7 @@ final class BenchCommand implements Callable<Integer> {
     return sent;
   }
 
+  /** The last {@code size} events of the fleet's traffic before {@code end}. */
   private static List<AgentAction> pool(FleetSimulator fleet, Instant end, int size) {
     int days = 1;
     List<AgentAction> tail = fleet.traffic(end.minus(Duration.ofDays(days)), end);

@@ -513,8 +513,9 @@ public final class ChaperoneConfig extends AbstractConfig {
     }
     props.putAll(passThrough);
     // Under exactly-once an alert is readable when its transaction commits, at most one commit
-    // interval after it was raised: Kafka Streams' 100 ms put p99 at 5,000 events/s at 254 and
-    // 315 ms in `chaperone bench` against 211 and 199 ms at 50 ms, at no throughput it could show.
+    // interval after it was raised. `chaperone bench` at 5,000 events/s, Kafka Streams' 100 ms
+    // against 50: p50 118-145 against 80-90 ms, p95 191-243 against 152-185, p99 211-315 against
+    // 199-288 (2 December, 7 and 5 runs); no throughput difference it could resolve.
     if (!passThrough.containsKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)
         && StreamsConfig.EXACTLY_ONCE_V2.equals(
             props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG))) {
