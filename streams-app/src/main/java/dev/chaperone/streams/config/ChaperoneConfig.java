@@ -472,15 +472,15 @@ public final class ChaperoneConfig extends AbstractConfig {
     return props;
   }
 
+  /** The commit interval under exactly-once unless {@code commit.interval.ms} is given. */
+  public static final long EXACTLY_ONCE_COMMIT_INTERVAL_MS = 50L;
+
   /**
    * The Kafka Streams properties: Chaperone's defaults (exactly-once v2 committing every {@value
    * #EXACTLY_ONCE_COMMIT_INTERVAL_MS} ms, no task idling, byte-array default serdes, the
    * dead-letter-aware exception handlers), overridden by every key the user gave that this class
    * does not declare.
    */
-  /** The commit interval under exactly-once unless {@code commit.interval.ms} is given. */
-  public static final long EXACTLY_ONCE_COMMIT_INTERVAL_MS = 50L;
-
   public Properties streamsProperties() {
     Properties props = new Properties();
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
