@@ -29,35 +29,34 @@ public final class CredentialUseSerde implements Serde<CredentialUse> {
   @Override
   public Serializer<CredentialUse> serializer() {
     Serializer<AgentAction> actions = AvroSerde.forValues(AgentAction.class, null).serializer();
-    return new Serializer<>() {
-      // the token and the principal of one action are forwarded one after the other: encode once
-      private AgentAction lastAction;
-      private byte[] lastEncoded;
-
-      @Override
-      public byte[] serialize(String topic, CredentialUse use) {
-        if (use == null) {
-          return null;
-        }
-        AgentAction action = use.action();
-        if (action != lastAction) {
-          lastEncoded = actions.serialize(topic, action);
-          lastAction = action;
-        }
-        byte[] key = bytes("credential key", use.credential());
-        byte[] agent = bytes("agent id", use.agentId());
-        return ByteBuffer.allocate(2 + 2 + key.length + 2 + agent.length + 8 + lastEncoded.length)
-            .putShort((short) V2)
-            .putShort((short) key.length)
-            .put(key)
-            .putShort((short) agent.length)
-            .put(agent)
-            .putLong(use.occurredAtMs())
-            .put(lastEncoded)
-            .array();
+    // The token and the principal of one action are forwarded one after the other: encode once.
+    // One serializer serves every stream thread, so the last encoding is kept per thread.
+    ThreadLocal<Encoded> last = new ThreadLocal<>();
+    return (topic, use) -> {
+      if (use == null) {
+        return null;
       }
+      AgentAction action = use.action();
+      Encoded encoded = last.get();
+      if (encoded == null || encoded.action() != action) {
+        encoded = new Encoded(action, actions.serialize(topic, action));
+        last.set(encoded);
+      }
+      byte[] key = bytes("credential key", use.credential());
+      byte[] agent = bytes("agent id", use.agentId());
+      return ByteBuffer.allocate(2 + 2 + key.length + 2 + agent.length + 8 + encoded.bytes().length)
+          .putShort((short) V2)
+          .putShort((short) key.length)
+          .put(key)
+          .putShort((short) agent.length)
+          .put(agent)
+          .putLong(use.occurredAtMs())
+          .put(encoded.bytes())
+          .array();
     };
   }
+
+  private record Encoded(AgentAction action, byte[] bytes) {}
 
   @Override
   public Deserializer<CredentialUse> deserializer() {

@@ -11,7 +11,9 @@ import dev.chaperone.streams.serde.AvroSerde;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;
@@ -57,6 +59,46 @@ class CredentialUseSerdeTest {
 
     assertEquals(other, read.action());
     assertEquals("agent-2", read.agentId());
+  }
+
+  @Test
+  void shouldServeSeveralStreamThreadsAtOnce() throws Exception {
+    // Kafka Streams shares one serializer between its stream threads
+    Serializer<CredentialUse> out = serde.serializer();
+    Deserializer<CredentialUse> in = serde.deserializer();
+    int perThread = 20_000;
+    java.util.concurrent.ExecutorService threads =
+        java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      List<java.util.concurrent.Future<Integer>> results = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        String agent = "agent-" + t + "-" + "x".repeat(t * 40); // sizes differ per thread
+        results.add(
+            threads.submit(
+                () -> {
+                  int wrong = 0;
+                  for (int i = 0; i < perThread; i++) {
+                    AgentAction mine =
+                        TestActions.action("e-" + i, agent, Instant.ofEpochMilli(1_000_000L + i));
+                    CredentialUse read =
+                        in.deserialize(
+                            TOPIC, out.serialize(TOPIC, new CredentialUse("token:t", mine)));
+                    // by fields: AgentAction.equals needs Avro's conversions, set up per thread
+                    if (!read.agentId().equals(agent)
+                        || !read.action().getAgentId().equals(agent)
+                        || !read.action().getEventId().equals(mine.getEventId())) {
+                      wrong++;
+                    }
+                  }
+                  return wrong;
+                }));
+      }
+      for (java.util.concurrent.Future<Integer> result : results) {
+        assertEquals(0, result.get(), "uses serialized as another thread's action");
+      }
+    } finally {
+      threads.shutdownNow();
+    }
   }
 
   @Test
