@@ -14,6 +14,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;
@@ -67,10 +70,9 @@ class CredentialUseSerdeTest {
     Serializer<CredentialUse> out = serde.serializer();
     Deserializer<CredentialUse> in = serde.deserializer();
     int perThread = 20_000;
-    java.util.concurrent.ExecutorService threads =
-        java.util.concurrent.Executors.newFixedThreadPool(2);
+    ExecutorService threads = Executors.newFixedThreadPool(2);
     try {
-      List<java.util.concurrent.Future<Integer>> results = new ArrayList<>();
+      List<Future<Integer>> results = new ArrayList<>();
       for (int t = 0; t < 2; t++) {
         String agent = "agent-" + t + "-" + "x".repeat(t * 40); // sizes differ per thread
         results.add(
@@ -93,7 +95,7 @@ class CredentialUseSerdeTest {
                   return wrong;
                 }));
       }
-      for (java.util.concurrent.Future<Integer> result : results) {
+      for (Future<Integer> result : results) {
         assertEquals(0, result.get(), "uses serialized as another thread's action");
       }
     } finally {
