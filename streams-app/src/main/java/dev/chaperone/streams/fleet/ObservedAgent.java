@@ -1,5 +1,6 @@
 package dev.chaperone.streams.fleet;
 
+import dev.chaperone.streams.state.ModifiedUtf8;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -118,7 +119,7 @@ public final class ObservedAgent {
   private static void writeList(DataOutputStream out, List<String> values) throws IOException {
     out.writeShort(values.size());
     for (String value : values) {
-      out.writeUTF(value.length() > 1024 ? value.substring(0, 1024) : value);
+      ModifiedUtf8.write(out, value.length() > 1024 ? value.substring(0, 1024) : value);
     }
   }
 

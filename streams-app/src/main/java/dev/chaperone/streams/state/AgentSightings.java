@@ -20,14 +20,18 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * What one agent was recently seen with: its event ids (for de-duplication) and the credentials it
  * used (for the sharing check), each answered "first time within 24 hours?" without a store read.
  *
- * <p><b>Event ids</b> are kept as 64-bit hashes with their event time, in chunks of at most {@value
- * #CHUNK} ids per hour of event time, covering {@value #KEPT_HOURS} hours behind the newest event:
- * a day of window and a day of lateness. A duplicate is an id seen within {@link #WINDOW_MS} of the
- * event's own time; two different ids of one agent share a hash with probability about n²/2⁶⁵
- * (below 10⁻¹¹ at the cap). At most {@value #MAX_EVENT_IDS} ids are kept: beyond that the oldest
- * hours go first, which shortens the de-duplication horizon of a flooding agent ({@link #evicted()}
- * counts the ids let go). An event older than the kept hours is not checked and not remembered, nor
- * are more than {@value #MAX_CHUNKS_PER_HOUR} chunks' worth of ids in one hour.
+ * <p><b>Event ids</b> are kept as 64-bit hashes with their event time, covering {@value
+ * #KEPT_HOURS} hours behind the newest event: a day of window and a day of lateness. They are held
+ * in chunks of at most {@value #CHUNK} ids in arrival order, each named after the hour of its first
+ * id and taking ids for at most {@value #CHUNK_SPAN_HOURS} hours from then; a chunk goes when its
+ * newest id is older than the kept hours, so an id may be held up to a chunk's span longer. (Chunks
+ * of one hour each cost an agent acting less than hourly a chunk written and one deleted per
+ * event.) A duplicate is an id seen within {@link #WINDOW_MS} of the event's own time; two
+ * different ids of one agent share a hash with probability about n²/2⁶⁵ (below 10⁻¹¹ at the cap).
+ * At most {@value #MAX_EVENT_IDS} ids are kept: beyond that the oldest hours go first, which
+ * shortens the de-duplication horizon of a flooding agent ({@link #evicted()} counts the ids let
+ * go). An event older than the kept hours is not checked and not remembered, nor are more than
+ * {@value #MAX_CHUNKS_PER_HOUR} chunks' worth of ids named after one hour.
  *
  * <p><b>Credentials</b> (token and principal keys) keep their latest forwarded time, for 48 hours
  * behind the newest use (a window and a day of lateness); at most {@value #MAX_CREDENTIALS}, the
@@ -55,8 +59,11 @@ public final class AgentSightings {
   /** Event ids per persisted chunk. */
   public static final int CHUNK = 16;
 
-  /** Chunks one hour may hold: the chunk number is 16 bits of the chunk key. */
+  /** Chunks named after one hour at most: the chunk number is 16 bits of the chunk key. */
   public static final int MAX_CHUNKS_PER_HOUR = 1 << 16;
+
+  /** Hours after its first id's hour during which a chunk takes further ids. */
+  public static final int CHUNK_SPAN_HOURS = 24;
 
   private static final long HOUR_MS = Duration.ofHours(1).toMillis();
 
@@ -78,11 +85,12 @@ public final class AgentSightings {
   private int ids;
   private long evicted;
 
-  /** At most {@link #CHUNK} ids of one hour and their times, in arrival order. */
+  /** At most {@link #CHUNK} ids and their times, in arrival order. */
   private static final class Bucket {
     long[] hashes = new long[4];
     long[] times = new long[4];
     int size;
+    long newest = Long.MIN_VALUE;
     boolean stored; // written to the store at least once: dropping it must delete it there
 
     void add(long hash, long time) {
@@ -93,6 +101,11 @@ public final class AgentSightings {
       hashes[size] = hash;
       times[size] = time;
       size++;
+      newest = Math.max(newest, time);
+    }
+
+    long newestHour() {
+      return Math.floorDiv(newest, HOUR_MS);
     }
   }
 
@@ -176,22 +189,29 @@ public final class AgentSightings {
   private static final long NO_CHUNK = Long.MIN_VALUE;
 
   /**
-   * The key of the chunk of {@code hour} that takes the next id; {@link #NO_CHUNK} if it is full.
+   * The key of the chunk that takes the next id, of an event in {@code hour}: the newest chunk
+   * while it has room and the hour is within its span, else a new one named after the later of the
+   * hour and the newest chunk's; {@link #NO_CHUNK} when that name's chunk numbers ran out.
    */
   private long openChunk(long hour) {
-    Long last = chunks.floorKey((hour << 16) | (MAX_CHUNKS_PER_HOUR - 1));
-    if (last == null || (last >> 16) != hour) {
+    Map.Entry<Long, Bucket> last = chunks.lastEntry();
+    if (last == null) {
       return hour << 16;
     }
-    if (chunks.get(last).size < CHUNK) {
-      return last;
+    long lastHour = last.getKey() >> 16;
+    if (last.getValue().size < CHUNK && hour < lastHour + CHUNK_SPAN_HOURS) {
+      return last.getKey();
     }
-    long number = (last & (MAX_CHUNKS_PER_HOUR - 1)) + 1;
-    return number < MAX_CHUNKS_PER_HOUR ? (hour << 16) | number : NO_CHUNK;
+    if (hour > lastHour) {
+      return hour << 16;
+    }
+    long number = (last.getKey() & (MAX_CHUNKS_PER_HOUR - 1)) + 1;
+    return number < MAX_CHUNKS_PER_HOUR ? (lastHour << 16) | number : NO_CHUNK;
   }
 
+  /** Drops the oldest chunks while their newest id is of an hour before {@code hour}. */
   private void expireBefore(long hour) {
-    while (!chunks.isEmpty() && (chunks.firstKey() >> 16) < hour) {
+    while (!chunks.isEmpty() && chunks.firstEntry().getValue().newestHour() < hour) {
       dropOldestChunk();
     }
   }
@@ -262,7 +282,9 @@ public final class AgentSightings {
     bucket.stored = true;
     chunks.put(chunk, bucket);
     ids += n;
-    newestHour = Math.max(newestHour, hour);
+    if (n > 0) {
+      newestHour = Math.max(newestHour, bucket.newestHour());
+    }
   }
 
   private static String chunkSuffix(long chunk) {
@@ -285,7 +307,7 @@ public final class AgentSightings {
       out.writeByte(FORMAT_VERSION);
       out.writeShort(credentials.size());
       for (Map.Entry<String, Long> e : credentials.entrySet()) {
-        out.writeUTF(e.getKey()); // contract-bounded: at most 4,096 chars
+        ModifiedUtf8.write(out, e.getKey()); // contract-bounded: at most 4,096 chars
         out.writeLong(e.getValue());
       }
     } catch (IOException e) {

@@ -114,13 +114,24 @@ public final class BaselineCacheStore
   }
 
   private static String batchKey(String agentId, int batch) {
+    return AgentKeyedStores.prefix(agentId)
+        + (batch < BATCH_SUFFIXES.length ? BATCH_SUFFIXES[batch] : batchSuffix(batch));
+  }
+
+  /** The suffixes of every slot a journal can use, made once: a key is built at every commit. */
+  private static final String[] BATCH_SUFFIXES = new String[MAX_JOURNAL_STEPS + 1];
+
+  static {
+    for (int batch = 0; batch < BATCH_SUFFIXES.length; batch++) {
+      BATCH_SUFFIXES[batch] = batchSuffix(batch);
+    }
+  }
+
+  private static String batchSuffix(int batch) {
     // zero-padded, so that a range scan returns the slots in order (a journal has at most
     // MAX_JOURNAL_STEPS of them)
     String number = Integer.toString(batch);
-    return AgentKeyedStores.prefix(agentId)
-        + BATCH_SUFFIX
-        + "0000".substring(number.length() - 1)
-        + number;
+    return BATCH_SUFFIX + "0000".substring(number.length() - 1) + number;
   }
 
   /** An agent's journal records as read from the store, in key order. */

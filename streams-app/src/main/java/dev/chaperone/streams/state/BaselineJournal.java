@@ -74,13 +74,13 @@ final class BaselineJournal {
       for (Step step : steps) {
         out.writeByte(step.kind().ordinal());
         if (step.kind() == Kind.QUARANTINED) {
-          out.writeUTF(step.eventId());
+          ModifiedUtf8.write(out, step.eventId());
         }
         Observation o = step.observation();
         out.writeLong(o.timestampMs());
         writeNullable(out, o.sessionId());
-        out.writeUTF(o.actionType());
-        out.writeUTF(o.tool());
+        ModifiedUtf8.write(out, o.actionType());
+        ModifiedUtf8.write(out, o.tool());
         writeNullable(out, o.resource());
         writeNullable(out, o.channel());
         writeNullable(out, o.contentClass());
@@ -193,7 +193,7 @@ final class BaselineJournal {
   private static void writeNullable(DataOutputStream out, String value) throws IOException {
     out.writeBoolean(value != null);
     if (value != null) {
-      out.writeUTF(value);
+      ModifiedUtf8.write(out, value);
     }
   }
 

@@ -173,6 +173,37 @@ class AgentSightingsTest {
   }
 
   @Test
+  void shouldDeleteAChunkPerChunkOfEventsOfAnAgentActingLessThanHourly() {
+    // Given an agent acting every 90 minutes for 300 events, written back after each event
+    List<String> writes = new ArrayList<>();
+    WriteBackCacheStore.Backing<AgentSightings> counted =
+        AgentSightings.backing(recordingPuts(store, writes));
+    AgentSightings seen = new AgentSightings();
+    int events = 300;
+    long every = 90 * 60_000L;
+    for (int i = 0; i < events; i++) {
+      assertTrue(seen.firstEvent("e-" + i, T0 + i * every));
+      counted.store("agent-1", seen);
+    }
+
+    // Then a chunk is deleted once it is full and expired, not once per event's hour
+    long deletes = writes.stream().filter(w -> w.startsWith("deleted ")).count();
+    assertTrue(
+        deletes <= events / 10,
+        deletes + " chunks deleted for " + events + " events (hour chunks: one per event)");
+    assertTrue(deletes > 0, "expired chunks are deleted");
+    // And every id of the last day is still a duplicate, back from the store
+    AgentSightings restored = backing.load("agent-1");
+    long last = T0 + (events - 1) * every;
+    for (int i = events - 1; T0 + i * every > last - DAY; i--) {
+      assertFalse(restored.firstEvent("e-" + i, last), "e-" + i);
+    }
+    assertTrue(
+        restored.eventIds() <= (AgentSightings.KEPT_HOURS + AgentSightings.CHUNK_SPAN_HOURS) / 1.5,
+        restored.eventIds() + " ids held");
+  }
+
+  @Test
   void shouldKeepNoDeletionsPendingForChunksThatWereNeverStored() {
     // Given sightings that are never written back (a replay) while days of chunks expire
     List<String> puts = new ArrayList<>();
