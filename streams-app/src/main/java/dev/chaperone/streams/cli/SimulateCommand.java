@@ -3,15 +3,21 @@ package dev.chaperone.streams.cli;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.streams.config.ChaperoneConfig;
+import dev.chaperone.streams.contract.JsonContractCodec;
 import dev.chaperone.streams.registry.SchemaRegistries;
 import dev.chaperone.streams.registry.SchemaRegistry;
 import dev.chaperone.streams.serde.AvroSerde;
 import dev.chaperone.streams.sim.AttackScenarios;
 import dev.chaperone.streams.sim.AttackScenarios.Scenario;
 import dev.chaperone.streams.sim.FleetSimulator;
+import java.io.BufferedWriter;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -31,7 +37,8 @@ import picocli.CommandLine.Option;
  * {@code chaperone simulate}: the demo's fleet producing to a real cluster, for trying Chaperone on
  * staging: registrations, then {@code --days-of-history} days of history as fast as the cluster
  * takes them, then live traffic at {@code --rate} events/s with the chosen attacks played among it,
- * until {@code --duration} is over.
+ * until {@code --duration} is over. With {@code --events-file}, the same fleet is written to files
+ * instead, as a trace for {@code chaperone replay}: no cluster is needed.
  */
 @Command(
     name = "simulate",
@@ -79,6 +86,21 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed of the simulation.")
   long seed;
 
+  @Option(
+      names = "--events-file",
+      paramLabel = "FILE",
+      description =
+          "Write the history and then the chosen attacks as AgentAction JSON lines to FILE"
+              + " instead of producing to a cluster (a trace for `chaperone replay`; --rate and"
+              + " --duration do not apply).")
+  Path eventsFile;
+
+  @Option(
+      names = "--registry-file",
+      paramLabel = "FILE",
+      description = "With --events-file: the registrations as AgentRegistration JSON lines.")
+  Path registryFile;
+
   /** The scenario names, for the help text. */
   static final class ScenarioNames extends ArrayList<String> {
     ScenarioNames() {
@@ -91,6 +113,13 @@ final class SimulateCommand implements Callable<Integer> {
     if (rate < 1 || agents < 5 || days < 0) {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--rate must be >= 1, --agents >= 5, --days-of-history >= 0");
+    }
+    if (eventsFile != null) {
+      return writeTrace();
+    }
+    if (registryFile != null) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--registry-file goes with --events-file");
     }
     ChaperoneConfig config = new ChaperoneConfig(cluster.settings());
     SchemaRegistry registry =
@@ -193,6 +222,55 @@ final class SimulateCommand implements Callable<Integer> {
           failed.get() + " records could not be produced; the first error: " + firstError.get());
       return 1;
     }
+    return 0;
+  }
+
+  /**
+   * The fleet's registrations, {@code --days-of-history} days of its traffic up to now and then the
+   * chosen attacks, as JSON lines: a day at a time, so memory does not grow with the days.
+   */
+  private int writeTrace() throws IOException {
+    FleetSimulator fleet = new FleetSimulator(seed, agents);
+    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Instant from = now.minus(Duration.ofDays(days));
+    if (registryFile != null) {
+      try (BufferedWriter out = Files.newBufferedWriter(registryFile, StandardCharsets.UTF_8)) {
+        for (AgentRegistration r : fleet.registrations(from.minus(Duration.ofDays(5)))) {
+          out.write(JsonContractCodec.write(r));
+          out.newLine();
+        }
+      }
+    }
+    long events = 0;
+    try (BufferedWriter out = Files.newBufferedWriter(eventsFile, StandardCharsets.UTF_8)) {
+      for (Instant day = from; day.isBefore(now); day = day.plus(Duration.ofDays(1))) {
+        Instant end =
+            day.plus(Duration.ofDays(1)).isBefore(now) ? day.plus(Duration.ofDays(1)) : now;
+        for (AgentAction action : fleet.traffic(day, end)) {
+          out.write(JsonContractCodec.write(action));
+          out.newLine();
+          events++;
+        }
+      }
+      List<Scenario> attacks =
+          AttackScenarios.named(fleet, now, scenarios == null ? AttackScenarios.NAMES : scenarios);
+      for (Scenario attack : attacks) {
+        for (AgentAction action : attack.events()) {
+          out.write(JsonContractCodec.write(action));
+          out.newLine();
+          events++;
+        }
+      }
+    }
+    Console.info(
+        String.format(
+            Locale.ROOT,
+            "Wrote %,d actions of %d agents over %d days%s to %s.",
+            events,
+            agents,
+            days,
+            registryFile == null ? "" : " (registrations in " + registryFile + ")",
+            eventsFile));
     return 0;
   }
 
