@@ -254,11 +254,11 @@ final class BenchCommand implements Callable<Integer> {
         measured.subList(warmup, warmup + events).forEach(a -> producer.send(record.apply(a)));
         producer.flush();
         double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
-        long before = (long) metrics.total(ChaperoneMetrics.EVENTS);
+        long before = metrics.eventsRead();
         long scoreStart = System.nanoTime();
         Cpu detectorCpuStart = Cpu.detector(kafka);
         detector.streams().resume();
-        awaitCount(() -> (long) metrics.total(ChaperoneMetrics.EVENTS), before + events);
+        awaitCount(metrics::eventsRead, before + events);
         double detectorSeconds = (System.nanoTime() - scoreStart) / 1e9;
         Map<String, Object> detectorCores =
             Cpu.detector(kafka).since(detectorCpuStart, detectorSeconds);
@@ -538,7 +538,7 @@ final class BenchCommand implements Callable<Integer> {
       long start = System.nanoTime();
       available.subList(sent, until).forEach(a -> producer.send(record.apply(a)));
       producer.flush();
-      awaitCount(() -> (long) metrics.total(ChaperoneMetrics.EVENTS), until);
+      awaitCount(metrics::eventsRead, until);
       sent = until;
       if (!adaptive) {
         break;
@@ -914,8 +914,7 @@ final class BenchCommand implements Callable<Integer> {
       throws InterruptedException {
     long last = -1;
     long stalledSince = System.nanoTime();
-    while (count.getAsLong() < target) {
-      long now = count.getAsLong();
+    for (long now = count.getAsLong(); now < target; now = count.getAsLong()) {
       if (now != last) {
         last = now;
         stalledSince = System.nanoTime();

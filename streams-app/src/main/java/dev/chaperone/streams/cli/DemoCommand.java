@@ -532,7 +532,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private static double processed(ChaperoneMetrics metrics) {
-    return metrics.total(ChaperoneMetrics.EVENTS);
+    return metrics.eventsRead();
   }
 
   private static Properties producerProps(String bootstrap) {

@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -118,8 +117,18 @@ final class ReplayCommand implements Callable<Integer> {
    * One line of the events file, parsed and encoded beside the replay: the action's key and value
    * as the actions topic carries them, or why the line was rejected.
    */
-  private record Parsed(
-      long line, Instant occurredAt, byte[] key, byte[] value, String rejection) {}
+  private record Parsed(long line, Instant occurredAt, byte[] key, byte[] value, String rejection)
+      implements Comparable<Parsed> {
+
+    /**
+     * Event time, then line: the replay order (a direct comparison: it runs per buffered event).
+     */
+    @Override
+    public int compareTo(Parsed other) {
+      int byTime = occurredAt.compareTo(other.occurredAt);
+      return byTime != 0 ? byTime : Long.compare(line, other.line);
+    }
+  }
 
   /**
    * Reads, parses and encodes the events file on a thread of its own, so that the replay's thread
@@ -263,9 +272,7 @@ final class ReplayCommand implements Callable<Integer> {
       TestInputTopic<byte[], byte[]> actions =
           driver.createInputTopic(
               config.actionsTopic(), new ByteArraySerializer(), new ByteArraySerializer());
-      PriorityQueue<Parsed> buffer =
-          new PriorityQueue<>(
-              Comparator.comparing(Parsed::occurredAt).thenComparingLong(Parsed::line));
+      PriorityQueue<Parsed> buffer = new PriorityQueue<>();
       Map<Long, Long> lineByOffset = new HashMap<>();
       long offset = 0;
       try (EventReader reader = new EventReader(events, config.actionsTopic())) {

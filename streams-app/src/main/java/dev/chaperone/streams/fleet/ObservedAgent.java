@@ -52,7 +52,11 @@ public final class ObservedAgent {
   }
 
   private static void remember(List<String> values, String value, int cap) {
-    if (value == null || values.contains(value)) {
+    // the newest first: a session repeats its token and often its tool, and token ids of one
+    // agent share long prefixes that make every other comparison slow
+    if (value == null
+        || (!values.isEmpty() && values.get(values.size() - 1).equals(value))
+        || values.contains(value)) {
       return;
     }
     if (values.size() == cap) {
