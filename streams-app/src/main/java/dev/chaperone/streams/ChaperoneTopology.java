@@ -577,7 +577,8 @@ public final class ChaperoneTopology {
    * Written field by field: one record per event, so no intermediate tree.
    */
   public static byte[] scoreJson(EventScore score) {
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(256);
+    java.io.ByteArrayOutputStream bytes =
+        new java.io.ByteArrayOutputStream(512); // a score is ~300 B
     try (com.fasterxml.jackson.core.JsonGenerator out = JSON.getFactory().createGenerator(bytes)) {
       out.writeStartObject();
       out.writeStringField("eventId", score.eventId());

@@ -122,6 +122,14 @@ final class BenchCommand implements Callable<Integer> {
   int latencySeconds;
 
   @Option(
+      names = "--latency-trace",
+      paramLabel = "FILE",
+      description =
+          "Also write every counted event of the detector's latency phase as a line \"seconds"
+              + " since the phase began, latency ms\" (send order), to see when the tail happens.")
+  Path latencyTrace;
+
+  @Option(
       names = "--partitions",
       defaultValue = "3",
       description = "Partitions of the topics (default ${DEFAULT-VALUE}).")
@@ -281,7 +289,8 @@ final class BenchCommand implements Callable<Integer> {
                 record,
                 measured.subList(latencyStart, latencyStart + latencyEvents),
                 config.scoresTopic(),
-                BenchCommand::scoredEventId);
+                BenchCommand::scoredEventId,
+                latencyTrace);
 
         // The same warm-up and backlog through the pass-through, timed over the backlog alone.
         detector.streams().pause();
@@ -327,7 +336,8 @@ final class BenchCommand implements Callable<Integer> {
                   record,
                   passSlice,
                   PASSTHROUGH_OUT,
-                  value -> actionDeserializer.deserialize(PASSTHROUGH_OUT, value).getEventId());
+                  value -> actionDeserializer.deserialize(PASSTHROUGH_OUT, value).getEventId(),
+                  null);
           detector.streams().resume();
 
           long[] state = stateBytes(detector.streams());
@@ -726,12 +736,14 @@ final class BenchCommand implements Callable<Integer> {
       Function<AgentAction, ProducerRecord<byte[], byte[]>> record,
       List<AgentAction> slice,
       String outputTopic,
-      Function<byte[], String> eventIdOf)
-      throws InterruptedException {
+      Function<byte[], String> eventIdOf,
+      Path trace)
+      throws InterruptedException, IOException {
     Map<String, Long> sentAt = new ConcurrentHashMap<>();
     int settle = Math.min(slice.size(), rate * SETTLE_SECONDS);
     int counted = slice.size() - settle;
     double[] latencies = new double[counted];
+    long[] sends = new long[counted];
     AtomicLong seen = new AtomicLong();
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -758,7 +770,9 @@ final class BenchCommand implements Callable<Integer> {
                     long now = System.nanoTime();
                     Long sent = sentAt.remove(eventIdOf.apply(r.value()));
                     if (sent != null) {
-                      latencies[(int) seen.getAndIncrement()] = (now - sent) / 1e6;
+                      int at = (int) seen.getAndIncrement();
+                      latencies[at] = (now - sent) / 1e6;
+                      sends[at] = sent;
                     }
                   }
                 }
@@ -783,6 +797,9 @@ final class BenchCommand implements Callable<Integer> {
       reader.join();
     }
     int n = (int) seen.get();
+    if (trace != null) {
+      writeTrace(trace, sends, latencies, n);
+    }
     if (n < counted) {
       progress(
           String.format(
@@ -793,6 +810,27 @@ final class BenchCommand implements Callable<Integer> {
     return new double[] {
       percentile(sorted, 0.50), percentile(sorted, 0.95), percentile(sorted, 0.99)
     };
+  }
+
+  /** Each event's send time (seconds from the first counted send) and latency, in send order. */
+  private static void writeTrace(Path file, long[] sends, double[] latencies, int n)
+      throws IOException {
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Long.compare(sends[a], sends[b]));
+    long first = n == 0 ? 0 : sends[order[0]];
+    long uptimeAtFirst =
+        ManagementFactory.getRuntimeMXBean().getUptime() - (System.nanoTime() - first) / 1_000_000;
+    try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      // to line the trace up with a GC log written with -Xlog:gc:…:uptimemillis
+      out.write("# first counted send at JVM uptime " + uptimeAtFirst + " ms\n");
+      for (int i : order) {
+        out.write(
+            String.format(Locale.ROOT, "%.4f %.1f%n", (sends[i] - first) / 1e9, latencies[i]));
+      }
+    }
   }
 
   private static String scoredEventId(byte[] value) {

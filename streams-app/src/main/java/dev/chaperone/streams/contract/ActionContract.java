@@ -104,6 +104,9 @@ public final class ActionContract {
     }
     for (int i = 0; i < chain.size(); i++) {
       DelegationHop hop = chain.get(i);
+      if (isValid(hop)) {
+        continue; // the common case, without building the paths of the messages below
+      }
       String path = "delegation[" + i + "]";
       requireId(hop.getPrincipal(), path + ".principal");
       bounded(hop.getDelegatedBy(), path + ".delegatedBy");
@@ -162,7 +165,7 @@ public final class ActionContract {
   }
 
   private static void bounded(String value, String path) throws ContractViolationException {
-    if (value != null && value.length() > MAX_STRING_CHARS) {
+    if (tooLong(value)) {
       throw new ContractViolationException(
           path, value.length() + " characters, more than the " + MAX_STRING_CHARS + " accepted");
     }
@@ -174,8 +177,33 @@ public final class ActionContract {
           path, scopes.size() + " scopes, more than the " + MAX_SCOPES + " accepted");
     }
     for (int i = 0; i < scopes.size(); i++) {
-      bounded(scopes.get(i), path + "[" + i + "]");
+      if (tooLong(scopes.get(i))) {
+        bounded(scopes.get(i), path + "[" + i + "]");
+      }
     }
+  }
+
+  /** Whether a hop passes the checks of the loop over the chain, which name what fails. */
+  private static boolean isValid(DelegationHop hop) {
+    if (hop.getPrincipal() == null
+        || hop.getPrincipal().isBlank()
+        || tooLong(hop.getPrincipal())
+        || tooLong(hop.getDelegatedBy())
+        || tooLong(hop.getGrantId())
+        || tooLong(hop.getRequestRef())
+        || hop.getScopes().size() > MAX_SCOPES) {
+      return false;
+    }
+    for (String scope : hop.getScopes()) {
+      if (tooLong(scope)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean tooLong(String value) {
+    return value != null && value.length() > MAX_STRING_CHARS;
   }
 
   private static String abbreviate(String text) {
