@@ -31,7 +31,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -157,24 +156,22 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--warmup-events",
-      defaultValue = "-1",
+      defaultValue = "500000",
       description =
           "Events scored before the throughput phase, untimed, so that restoration ends and the JIT"
-              + " compiles the hot path (default: rounds of half --events until the JIT is"
-              + " quiet, at most "
-              + MAX_WARMUP_ROUNDS
-              + " rounds).")
+              + " compiles the hot path, in rounds that report the JIT's share (default"
+              + " ${DEFAULT-VALUE}).")
   int warmupEvents;
 
   /** Seconds each latency phase offers events before it starts counting, while the reader joins. */
   static final int SETTLE_SECONDS = 1;
 
-  /** Warm-up rounds at most when the warm-up adapts to the JIT. */
-  static final int MAX_WARMUP_ROUNDS = 10;
+  /** Events of one warm-up round, after which the JIT's share of the round is reported. */
+  static final int WARMUP_ROUND = 50_000;
 
   /**
    * The JIT counts as quiet when it compiled for less than this share of a warm-up round's wall
-   * time (summed over its compiler threads).
+   * time (summed over its compiler threads); a warm-up that ends louder says so.
    */
   static final double QUIET_JIT_SHARE = 0.10;
 
@@ -217,10 +214,9 @@ final class BenchCommand implements Callable<Integer> {
       // The measured traffic: the fleet's last days before `end`, enough for the warm-up, the
       // backlog and both latency phases; the baselines are learned from the 30 days before it.
       FleetSimulator fleet = new FleetSimulator(seed, agents);
-      Instant end = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.HOURS);
+      Instant end = measuredEnd(Instant.now().minus(Duration.ofHours(2)));
       int latencyEvents = rate * (SETTLE_SECONDS + latencySeconds);
-      int warmupCap = warmupEvents < 0 ? MAX_WARMUP_ROUNDS * warmupRound() : warmupEvents;
-      List<AgentAction> measured = pool(fleet, end, warmupCap + events + 2 * latencyEvents);
+      List<AgentAction> measured = pool(fleet, end, warmupEvents + events + 2 * latencyEvents);
       Instant poolStart = measured.get(0).getOccurredAt();
       progress(
           String.format(
@@ -248,7 +244,7 @@ final class BenchCommand implements Callable<Integer> {
         register(producer, config, registry, fleet);
 
         // Warm-up (not timed): restoration completes, the JIT compiles the hot path.
-        int warmup = warmUp(producer, record, metrics, measured.subList(0, warmupCap));
+        int warmup = warmUp(producer, record, metrics, measured.subList(0, warmupEvents));
         progress(
             String.format(
                 Locale.ROOT,
@@ -519,17 +515,29 @@ final class BenchCommand implements Callable<Integer> {
     };
   }
 
-  /** Events of one adaptive warm-up round. */
-  private int warmupRound() {
-    return Math.max(10_000, events / 2);
+  /**
+   * The last Thursday 00:00 UTC at or before {@code at}: the measured traffic ends there, so that
+   * every run times the same hours of the simulated week, its working days from Monday on (the
+   * fleet mostly works office hours, and a pool ending at the wall clock timed nights in one run
+   * and working days in another).
+   */
+  static Instant measuredEnd(Instant at) {
+    java.time.LocalDate day = at.atZone(java.time.ZoneOffset.UTC).toLocalDate();
+    java.time.LocalDate thursday = day.minusDays(day.getDayOfWeek().getValue() - 4L);
+    if (thursday.isAfter(day)) {
+      thursday = thursday.minusWeeks(1);
+    }
+    return thursday.atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
   }
 
   /**
-   * Scores warm-up events and returns how many. With {@code --warmup-events}, exactly that many.
-   * Otherwise rounds of {@link #warmupRound()} until the JIT compiled for less than {@link
-   * #QUIET_JIT_SHARE} of a round, or {@code available} runs out: on two cores the compiler still
-   * takes most of a core after the first hundred thousand events, and a phase timed then measures
-   * the JIT as much as the detector.
+   * Scores all of {@code available}, untimed, in rounds of {@link #WARMUP_ROUND} events, and
+   * returns how many. Each round reports the JIT's share of its time: on two cores the compiler
+   * takes most of a core for the first 150,000–250,000 events, and a phase timed then measures the
+   * JIT as much as the detector. The count is fixed rather than ended when the JIT goes quiet, so
+   * that every run times the same events (an earlier warm-up that stopped at the first quiet round
+   * timed events 300,000 on in one run and 500,000 on in another, parts of the fleet's week as far
+   * apart as 13,100 and 20,800 events/s).
    */
   private int warmUp(
       KafkaProducer<byte[], byte[]> producer,
@@ -538,32 +546,35 @@ final class BenchCommand implements Callable<Integer> {
       List<AgentAction> available)
       throws InterruptedException {
     CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-    boolean adaptive =
-        warmupEvents < 0 && jit != null && jit.isCompilationTimeMonitoringSupported();
-    int round = adaptive ? warmupRound() : available.size();
+    boolean monitored = jit != null && jit.isCompilationTimeMonitoringSupported();
     int sent = 0;
+    double share = 0;
     while (sent < available.size()) {
-      int until = Math.min(available.size(), sent + round);
-      long compiledBefore = adaptive ? jit.getTotalCompilationTime() : 0;
+      int until = Math.min(available.size(), sent + WARMUP_ROUND);
+      long compiledBefore = monitored ? jit.getTotalCompilationTime() : 0;
       long start = System.nanoTime();
       available.subList(sent, until).forEach(a -> producer.send(record.apply(a)));
       producer.flush();
       awaitCount(metrics::eventsRead, until);
       sent = until;
-      if (!adaptive) {
-        break;
+      if (monitored) {
+        share =
+            (jit.getTotalCompilationTime() - compiledBefore) / ((System.nanoTime() - start) / 1e6);
+        progress(
+            String.format(
+                Locale.ROOT,
+                "Warm-up: %,d events scored, the JIT compiling %.0f %% of the last round.",
+                sent,
+                100 * share));
       }
-      double share =
-          (jit.getTotalCompilationTime() - compiledBefore) / ((System.nanoTime() - start) / 1e6);
+    }
+    if (share >= QUIET_JIT_SHARE) {
       progress(
           String.format(
               Locale.ROOT,
-              "Warm-up: %,d events scored, the JIT compiling %.0f %% of the last round.",
-              sent,
+              "Note: the JIT was still compiling for %.0f %% of the last warm-up round; the timed"
+                  + " phases may measure it too (a larger --warmup-events helps).",
               100 * share));
-      if (share < QUIET_JIT_SHARE) {
-        break;
-      }
     }
     return sent;
   }
