@@ -3,6 +3,7 @@ package dev.chaperone.streams.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The bench times the same hours of the simulated week whenever it runs. */
@@ -17,5 +18,13 @@ class BenchCommandTest {
     Instant weekBefore = Instant.parse("2026-11-26T00:00:00Z");
     assertEquals(weekBefore, BenchCommand.measuredEnd(Instant.parse("2026-12-02T07:14:29Z")));
     assertEquals(weekBefore, BenchCommand.measuredEnd(Instant.parse("2026-11-30T00:00:00Z")));
+  }
+
+  @Test
+  void shouldPassTheBrokerTheJvmOptionsItIsGiven() {
+    assertEquals(List.of(), BenchCommand.brokerJvmOptions(null));
+    assertEquals(List.of(), BenchCommand.brokerJvmOptions("  "));
+    assertEquals(
+        List.of("-Xmx2g", "-XX:+UseZGC"), BenchCommand.brokerJvmOptions(" -Xmx2g  -XX:+UseZGC "));
   }
 }
