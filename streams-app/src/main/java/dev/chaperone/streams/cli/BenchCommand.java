@@ -31,6 +31,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -71,6 +73,7 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -93,6 +96,8 @@ import picocli.CommandLine.Option;
     description =
         "Measure the detector's throughput and end-to-end latency on the embedded broker, beside a pass-through topology.")
 final class BenchCommand implements Callable<Integer> {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(
       names = "--agents",
@@ -211,6 +216,11 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (warmupEvents < 0 || events < 1 || agents < 1 || rate < 1 || latencySeconds < 1) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--warmup-events must be >= 0; --events, --agents, --rate and --latency-seconds >= 1");
+    }
     Path stateDir = Files.createTempDirectory("chaperone-bench-state-");
     String scope = "bench-" + ProcessHandle.current().pid();
     try (Broker kafka = brokerInProcess ? new InProcess(EmbeddedKafka.start()) : ownJvm()) {
@@ -535,12 +545,12 @@ final class BenchCommand implements Callable<Integer> {
    * and working days in another).
    */
   static Instant measuredEnd(Instant at) {
-    java.time.LocalDate day = at.atZone(java.time.ZoneOffset.UTC).toLocalDate();
-    java.time.LocalDate thursday = day.minusDays(day.getDayOfWeek().getValue() - 4L);
+    LocalDate day = at.atZone(ZoneOffset.UTC).toLocalDate();
+    LocalDate thursday = day.minusDays(day.getDayOfWeek().getValue() - 4L);
     if (thursday.isAfter(day)) {
       thursday = thursday.minusWeeks(1);
     }
-    return thursday.atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
+    return thursday.atStartOfDay(ZoneOffset.UTC).toInstant();
   }
 
   /**

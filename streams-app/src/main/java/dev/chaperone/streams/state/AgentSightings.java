@@ -28,7 +28,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * of one hour each cost an agent acting less than hourly a chunk written and one deleted per
  * event.) A duplicate is an id seen within {@link #WINDOW_MS} of the event's own time; two
  * different ids of one agent share a hash with probability about n²/2⁶⁵ (below 10⁻¹¹ at the cap).
- * At most {@value #MAX_EVENT_IDS} ids are kept: beyond that the oldest hours go first, which
+ * At most {@value #MAX_EVENT_IDS} ids are kept: beyond that the oldest chunks go first, which
  * shortens the de-duplication horizon of a flooding agent ({@link #evicted()} counts the ids let
  * go). An event older than the kept hours is not checked and not remembered, nor are more than
  * {@value #MAX_CHUNKS_PER_HOUR} chunks' worth of ids named after one hour.
