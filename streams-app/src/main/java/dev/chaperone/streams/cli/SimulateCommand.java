@@ -17,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -227,7 +229,8 @@ final class SimulateCommand implements Callable<Integer> {
 
   /**
    * The fleet's registrations, {@code --days-of-history} days of its traffic up to now and then the
-   * chosen attacks, as JSON lines: a day at a time, so memory does not grow with the days.
+   * chosen attacks, as JSON lines. The traffic is made one day's sessions at a time, each day once,
+   * and written as soon as no later day can add to it, so memory does not grow with the days.
    */
   private int writeTrace() throws IOException {
     FleetSimulator fleet = new FleetSimulator(seed, agents);
@@ -243,15 +246,23 @@ final class SimulateCommand implements Callable<Integer> {
     }
     long events = 0;
     try (BufferedWriter out = Files.newBufferedWriter(eventsFile, StandardCharsets.UTF_8)) {
-      for (Instant day = from; day.isBefore(now); day = day.plus(Duration.ofDays(1))) {
-        Instant end =
-            day.plus(Duration.ofDays(1)).isBefore(now) ? day.plus(Duration.ofDays(1)) : now;
-        for (AgentAction action : fleet.traffic(day, end)) {
-          out.write(JsonContractCodec.write(action));
-          out.newLine();
-          events++;
+      // from the day before the first: its late sessions may run past midnight
+      LocalDate last = now.atZone(ZoneOffset.UTC).toLocalDate();
+      List<AgentAction> pending = new ArrayList<>();
+      for (LocalDate day = from.atZone(ZoneOffset.UTC).toLocalDate().minusDays(1);
+          !day.isAfter(last);
+          day = day.plusDays(1)) {
+        pending.addAll(fleet.sessionsOn(day));
+        pending.sort(FleetSimulator.EVENT_TIME_ORDER);
+        Instant complete = day.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+        int ready = 0;
+        while (ready < pending.size() && pending.get(ready).getOccurredAt().isBefore(complete)) {
+          ready++;
         }
+        events += write(out, pending.subList(0, ready), from, now);
+        pending = new ArrayList<>(pending.subList(ready, pending.size()));
       }
+      events += write(out, pending, from, now);
       List<Scenario> attacks =
           AttackScenarios.named(fleet, now, scenarios == null ? AttackScenarios.NAMES : scenarios);
       for (Scenario attack : attacks) {
@@ -272,6 +283,20 @@ final class SimulateCommand implements Callable<Integer> {
             registryFile == null ? "" : " (registrations in " + registryFile + ")",
             eventsFile));
     return 0;
+  }
+
+  /** Writes the actions of {@code from} (inclusive) to {@code to}; returns how many. */
+  private static long write(BufferedWriter out, List<AgentAction> actions, Instant from, Instant to)
+      throws IOException {
+    long written = 0;
+    for (AgentAction action : actions) {
+      if (!action.getOccurredAt().isBefore(from) && action.getOccurredAt().isBefore(to)) {
+        out.write(JsonContractCodec.write(action));
+        out.newLine();
+        written++;
+      }
+    }
+    return written;
   }
 
   private final java.util.concurrent.atomic.AtomicLong failed =

@@ -104,15 +104,12 @@ public final class ActionContract {
     }
     for (int i = 0; i < chain.size(); i++) {
       DelegationHop hop = chain.get(i);
-      if (isValid(hop)) {
-        continue; // the common case, without building the paths of the messages below
-      }
-      String path = "delegation[" + i + "]";
-      requireId(hop.getPrincipal(), path + ".principal");
-      bounded(hop.getDelegatedBy(), path + ".delegatedBy");
-      bounded(hop.getGrantId(), path + ".grantId");
-      bounded(hop.getRequestRef(), path + ".requestRef");
-      scopes(hop.getScopes(), path + ".scopes");
+      String path = HOP_PATHS[i];
+      requireId(hop.getPrincipal(), path, ".principal");
+      bounded(hop.getDelegatedBy(), path, ".delegatedBy");
+      bounded(hop.getGrantId(), path, ".grantId");
+      bounded(hop.getRequestRef(), path, ".requestRef");
+      scopes(hop.getScopes(), path, ".scopes");
     }
     Map<String, String> attributes = action.getAttributes();
     if (attributes.size() > MAX_ATTRIBUTES) {
@@ -157,53 +154,62 @@ public final class ActionContract {
     }
   }
 
-  private static void requireId(String value, String path) throws ContractViolationException {
-    if (value == null || value.isBlank()) {
-      throw new ContractViolationException(path, "missing: must be a non-empty string");
+  /**
+   * {@code delegation[i]} for every hop the contract accepts, made once: the checks run on every
+   * event and join a field's name to its path only to report it.
+   */
+  private static final String[] HOP_PATHS = new String[MAX_DELEGATION_HOPS];
+
+  static {
+    for (int i = 0; i < HOP_PATHS.length; i++) {
+      HOP_PATHS[i] = "delegation[" + i + "]";
     }
-    bounded(value, path);
+  }
+
+  private static void requireId(String value, String path) throws ContractViolationException {
+    requireId(value, path, "");
+  }
+
+  /** A non-empty id within bounds; {@code path + field} names it when it is not. */
+  private static void requireId(String value, String path, String field)
+      throws ContractViolationException {
+    if (value == null || value.isBlank()) {
+      throw new ContractViolationException(path + field, "missing: must be a non-empty string");
+    }
+    bounded(value, path, field);
   }
 
   private static void bounded(String value, String path) throws ContractViolationException {
-    if (tooLong(value)) {
+    bounded(value, path, "");
+  }
+
+  /** At most {@link #MAX_STRING_CHARS} characters; {@code path + field} names it when longer. */
+  private static void bounded(String value, String path, String field)
+      throws ContractViolationException {
+    if (value != null && value.length() > MAX_STRING_CHARS) {
       throw new ContractViolationException(
-          path, value.length() + " characters, more than the " + MAX_STRING_CHARS + " accepted");
+          path + field,
+          value.length() + " characters, more than the " + MAX_STRING_CHARS + " accepted");
     }
   }
 
   private static void scopes(List<String> scopes, String path) throws ContractViolationException {
+    scopes(scopes, path, "");
+  }
+
+  /** At most {@link #MAX_SCOPES} scopes, each bounded; {@code path + field} names them. */
+  private static void scopes(List<String> scopes, String path, String field)
+      throws ContractViolationException {
     if (scopes.size() > MAX_SCOPES) {
       throw new ContractViolationException(
-          path, scopes.size() + " scopes, more than the " + MAX_SCOPES + " accepted");
+          path + field, scopes.size() + " scopes, more than the " + MAX_SCOPES + " accepted");
     }
     for (int i = 0; i < scopes.size(); i++) {
-      if (tooLong(scopes.get(i))) {
-        bounded(scopes.get(i), path + "[" + i + "]");
+      String scope = scopes.get(i);
+      if (scope != null && scope.length() > MAX_STRING_CHARS) {
+        bounded(scope, path + field + "[" + i + "]");
       }
     }
-  }
-
-  /** Whether a hop passes the checks of the loop over the chain, which name what fails. */
-  private static boolean isValid(DelegationHop hop) {
-    if (hop.getPrincipal() == null
-        || hop.getPrincipal().isBlank()
-        || tooLong(hop.getPrincipal())
-        || tooLong(hop.getDelegatedBy())
-        || tooLong(hop.getGrantId())
-        || tooLong(hop.getRequestRef())
-        || hop.getScopes().size() > MAX_SCOPES) {
-      return false;
-    }
-    for (String scope : hop.getScopes()) {
-      if (tooLong(scope)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static boolean tooLong(String value) {
-    return value != null && value.length() > MAX_STRING_CHARS;
   }
 
   private static String abbreviate(String text) {

@@ -87,16 +87,8 @@ public final class ChaperoneMetrics {
                 java.time.Duration.ofSeconds(10),
                 java.time.Duration.ofMinutes(1))
             .register(registry);
-    this.accepted =
-        Counter.builder(EVENTS)
-            .description("Input events by outcome")
-            .tag(TAG_OUTCOME, "accepted")
-            .register(registry);
-    this.deadLetteredEvents =
-        Counter.builder(EVENTS)
-            .description("Input events by outcome")
-            .tag(TAG_OUTCOME, "dead-lettered")
-            .register(registry);
+    this.accepted = eventsCounter(registry, "accepted");
+    this.deadLetteredEvents = eventsCounter(registry, "dead-lettered");
     this.scores =
         io.micrometer.core.instrument.DistributionSummary.builder(SCORES)
             .description("Event scores in standard deviations")
@@ -104,6 +96,13 @@ public final class ChaperoneMetrics {
             .serviceLevelObjectives(1, 2, 3, 4, 6, 8)
             .register(registry);
     this.registry = Objects.requireNonNull(registry, "registry");
+  }
+
+  private static Counter eventsCounter(MeterRegistry registry, String outcome) {
+    return Counter.builder(EVENTS)
+        .description("Input events by outcome")
+        .tag(TAG_OUTCOME, outcome)
+        .register(registry);
   }
 
   /** Metrics kept in memory only, for tests and tools. */

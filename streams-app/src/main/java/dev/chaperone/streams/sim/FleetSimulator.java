@@ -171,15 +171,34 @@ public final class FleetSimulator {
     LocalDate first = from.atZone(ZoneOffset.UTC).toLocalDate();
     LocalDate last = to.atZone(ZoneOffset.UTC).toLocalDate();
     for (LocalDate day = first; !day.isAfter(last); day = day.plusDays(1)) {
-      for (int a = 0; a < agents.size(); a++) {
-        day(agents.get(a), a, day, out);
-      }
-      shadowDay(day, out);
+      sessionsOn(day, out);
     }
     out.removeIf(e -> e.getOccurredAt().isBefore(from) || !e.getOccurredAt().isBefore(to));
-    out.sort(
-        Comparator.comparing(AgentAction::getOccurredAt).thenComparing(AgentAction::getEventId));
+    out.sort(EVENT_TIME_ORDER);
     return out;
+  }
+
+  /** The order of the fleet's traffic: event time, then event id. */
+  public static final Comparator<AgentAction> EVENT_TIME_ORDER =
+      Comparator.comparing(AgentAction::getOccurredAt).thenComparing(AgentAction::getEventId);
+
+  /**
+   * Every action of the sessions the fleet and the shadow agent start on {@code day} (UTC), in
+   * event-time order. A session starts on its day and may run past the next midnight, so once the
+   * sessions of every day up to {@code day} are known, so is all traffic before the next midnight.
+   */
+  public List<AgentAction> sessionsOn(LocalDate day) {
+    List<AgentAction> out = new ArrayList<>();
+    sessionsOn(day, out);
+    out.sort(EVENT_TIME_ORDER);
+    return out;
+  }
+
+  private void sessionsOn(LocalDate day, List<AgentAction> out) {
+    for (int a = 0; a < agents.size(); a++) {
+      day(agents.get(a), a, day, out);
+    }
+    shadowDay(day, out);
   }
 
   /**
@@ -194,8 +213,7 @@ public final class FleetSimulator {
       day(agents.get(index), index, day, out);
     }
     out.removeIf(e -> e.getOccurredAt().isBefore(from) || !e.getOccurredAt().isBefore(to));
-    out.sort(
-        Comparator.comparing(AgentAction::getOccurredAt).thenComparing(AgentAction::getEventId));
+    out.sort(EVENT_TIME_ORDER);
     return out;
   }
 
