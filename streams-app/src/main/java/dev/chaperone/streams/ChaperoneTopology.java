@@ -17,6 +17,7 @@ import dev.chaperone.streams.fleet.ObservedFleetProcessor;
 import dev.chaperone.streams.fleet.UnregisteredAgents;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.processor.AlertAggregationProcessor;
+import dev.chaperone.streams.processor.CommitPacer;
 import dev.chaperone.streams.processor.CredentialSharingProcessor;
 import dev.chaperone.streams.processor.CredentialUse;
 import dev.chaperone.streams.processor.CredentialUseSerde;
@@ -181,6 +182,7 @@ public final class ChaperoneTopology {
             config.schemaRegistryBearerToken(),
             config.schemaRegistryTimeout());
     ActionContract contract = new ActionContract(config.futureToleranceMs());
+    CommitPacer pacer = config.commitPacer(metrics);
     StreamsBuilder builder = new StreamsBuilder();
 
     KStream<byte[], DecodeResult> decoded =
@@ -188,14 +190,15 @@ public final class ChaperoneTopology {
                 config.actionsTopic(),
                 Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
                     .withTimestampExtractor(
-                        new OccurredAtExtractor(registry, config.futureToleranceMs()))
+                        new OccurredAtExtractor(registry, config.futureToleranceMs(), pacer::input))
                     .withName(ACTIONS_SOURCE))
             .processValues(
                 () ->
                     new DecodeActionProcessor(
                         AvroSerde.forValues(AgentAction.class, registry).deserializer(),
                         contract,
-                        metrics),
+                        metrics,
+                        pacer),
                 Named.as(DECODE_ACTIONS));
 
     Map<String, KStream<byte[], DecodeResult>> outcome =

@@ -13,6 +13,7 @@ import dev.chaperone.streams.embedded.EmbeddedKafka;
 import dev.chaperone.streams.fleet.ObservedAgent;
 import dev.chaperone.streams.fleet.ObservedAgentSerde;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.processor.CommitPacer;
 import dev.chaperone.streams.processor.DetectProcessor;
 import dev.chaperone.streams.registry.MockSchemaRegistry;
 import dev.chaperone.streams.registry.SchemaRegistry;
@@ -70,6 +71,9 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -285,6 +289,8 @@ final class BenchCommand implements Callable<Integer> {
         producer.flush();
         double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
         long before = metrics.eventsRead();
+        double requestsBefore = metrics.count(ChaperoneMetrics.COMMIT_REQUESTS);
+        double deferralsBefore = metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS);
         long scoreStart = System.nanoTime();
         Cpu detectorCpuStart = Cpu.detector(kafka);
         detector.streams().resume();
@@ -296,14 +302,19 @@ final class BenchCommand implements Callable<Integer> {
         progress(
             String.format(
                 Locale.ROOT,
-                "Detector: %,d events in %.2f s = %,.0f events/s (produced at %,.0f events/s).",
+                "Detector: %,d events in %.2f s = %,.0f events/s (produced at %,.0f events/s);"
+                    + " commits asked for while keeping up: %.0f, held back while behind: %.0f.",
                 events,
                 detectorSeconds,
                 detectorEps,
-                events / produceSeconds));
+                events / produceSeconds,
+                metrics.count(ChaperoneMetrics.COMMIT_REQUESTS) - requestsBefore,
+                metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS) - deferralsBefore));
 
         // Latency of the detector, running since it scored the backlog.
         int latencyStart = warmup + events;
+        double latencyRequestsBefore = metrics.count(ChaperoneMetrics.COMMIT_REQUESTS);
+        double latencyDeferralsBefore = metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS);
         double[] detectorLatency =
             latency(
                 kafka.bootstrapServers(),
@@ -313,6 +324,14 @@ final class BenchCommand implements Callable<Integer> {
                 config.scoresTopic(),
                 BenchCommand::scoredEventId,
                 latencyTrace);
+        progress(
+            String.format(
+                Locale.ROOT,
+                "Detector at %,d events/s: commits asked for while keeping up: %.0f, held back while"
+                    + " behind: %.0f.",
+                rate,
+                metrics.count(ChaperoneMetrics.COMMIT_REQUESTS) - latencyRequestsBefore,
+                metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS) - latencyDeferralsBefore));
 
         // The same warm-up and backlog through the pass-through, timed over the backlog alone.
         detector.streams().pause();
@@ -731,15 +750,33 @@ final class BenchCommand implements Callable<Integer> {
     }
     var serde = AvroSerde.forValues(AgentAction.class, registry);
     StreamsBuilder builder = new StreamsBuilder();
+    // The detector's commit policy too: paced by load (CommitPacer), as the detector's decoder is.
+    CommitPacer pacer = config.commitPacer(ChaperoneMetrics.inMemory());
     builder.stream(config.actionsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
-        .mapValues(
-            value -> {
-              AgentAction action = serde.deserializer().deserialize(config.actionsTopic(), value);
-              if (passed.incrementAndGet() == warmup) {
-                warmed.run();
-              }
-              return serde.serializer().serialize(PASSTHROUGH_OUT, action);
-            })
+        .processValues(
+            () ->
+                new FixedKeyProcessor<byte[], byte[], byte[]>() {
+                  private FixedKeyProcessorContext<byte[], byte[]> context;
+
+                  @Override
+                  public void init(FixedKeyProcessorContext<byte[], byte[]> context) {
+                    this.context = context;
+                    pacer.init(context);
+                  }
+
+                  @Override
+                  public void process(FixedKeyRecord<byte[], byte[]> record) {
+                    pacer.input(record.timestamp()); // the Kafka timestamp: no extractor here
+                    pacer.onRecord(context);
+                    AgentAction action =
+                        serde.deserializer().deserialize(config.actionsTopic(), record.value());
+                    if (passed.incrementAndGet() == warmup) {
+                      warmed.run();
+                    }
+                    context.forward(
+                        record.withValue(serde.serializer().serialize(PASSTHROUGH_OUT, action)));
+                  }
+                })
         .to(PASSTHROUGH_OUT, Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, PASSTHROUGH_ID);
@@ -748,7 +785,8 @@ final class BenchCommand implements Callable<Integer> {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("passthrough").toString());
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
-    // the detector's stream threads and commit interval, whatever --set gave it
+    // the detector's stream threads and commit interval (paced: its backlog interval), whatever
+    // --set gave it
     Properties detector = config.streamsProperties();
     for (String same :
         List.of(StreamsConfig.NUM_STREAM_THREADS_CONFIG, StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)) {

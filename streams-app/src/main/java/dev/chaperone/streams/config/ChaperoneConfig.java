@@ -115,6 +115,16 @@ public final class ChaperoneConfig extends AbstractConfig {
       "New unregistered agents each stream task starts following per hour of event time, so that a"
           + " flood of made-up ids pages the SOC once, not once per id.";
 
+  public static final String COMMIT_BACKLOG_INTERVAL_MS_CONFIG =
+      "chaperone.commit.backlog.interval.ms";
+  private static final String COMMIT_BACKLOG_INTERVAL_MS_DOC =
+      "How often a stream thread commits while it is behind its input (the last action it took up"
+          + " was written, by its Kafka timestamp, longer ago than this), instead of every"
+          + " commit.interval.ms: each commit then writes back the state of more events at once, so"
+          + " a detector with a backlog catches up faster. Kafka Streams' commit.interval.ms is set"
+          + " to this; Chaperone asks for the commits in between while the thread keeps up. 0, or"
+          + " anything not above commit.interval.ms, turns the pacing off.";
+
   public static final String UNREGISTERED_TTL_MS_CONFIG = "chaperone.unregistered.ttl.ms";
   private static final String UNREGISTERED_TTL_MS_DOC =
       "An unregistered agent silent this long (event time) is forgotten with its state.";
@@ -311,7 +321,14 @@ public final class ChaperoneConfig extends AbstractConfig {
               Duration.ofMinutes(10).toMillis(),
               Range.atLeast(0),
               Importance.LOW,
-              FUTURE_TOLERANCE_MS_DOC);
+              FUTURE_TOLERANCE_MS_DOC)
+          .define(
+              COMMIT_BACKLOG_INTERVAL_MS_CONFIG,
+              Type.LONG,
+              1_000L,
+              Range.atLeast(0),
+              Importance.LOW,
+              COMMIT_BACKLOG_INTERVAL_MS_DOC);
 
   public ChaperoneConfig(Map<?, ?> originals) {
     super(CONFIG, originals, false);
@@ -451,6 +468,37 @@ public final class ChaperoneConfig extends AbstractConfig {
         Duration.ofMillis(getLong(UNREGISTERED_TTL_MS_CONFIG)));
   }
 
+  /**
+   * How often to commit while a stream thread keeps up: {@code commit.interval.ms} as given, else
+   * {@value #EXACTLY_ONCE_COMMIT_INTERVAL_MS} under exactly-once, else Kafka Streams' default.
+   */
+  public long commitIntervalMs() {
+    return commitIntervalMs(unpacedStreamsProperties());
+  }
+
+  private static long commitIntervalMs(Properties props) {
+    Object given = props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+    if (given == null) {
+      given =
+          StreamsConfig.configDef().defaultValues().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+    }
+    return (Long) ConfigDef.parseType(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, given, Type.LONG);
+  }
+
+  /** How often to commit while a stream thread has a backlog; see {@link #commitPacer}. */
+  public long commitBacklogIntervalMs() {
+    return getLong(COMMIT_BACKLOG_INTERVAL_MS_CONFIG);
+  }
+
+  /**
+   * The pacer that asks for the commits between Kafka Streams' own, counting into {@code metrics}.
+   */
+  public dev.chaperone.streams.processor.CommitPacer commitPacer(
+      dev.chaperone.streams.metrics.ChaperoneMetrics metrics) {
+    return new dev.chaperone.streams.processor.CommitPacer(
+        commitIntervalMs(), commitBacklogIntervalMs(), metrics);
+  }
+
   public long futureToleranceMs() {
     return getLong(FUTURE_TOLERANCE_MS_CONFIG);
   }
@@ -479,9 +527,18 @@ public final class ChaperoneConfig extends AbstractConfig {
    * The Kafka Streams properties: Chaperone's defaults (exactly-once v2 committing every {@value
    * #EXACTLY_ONCE_COMMIT_INTERVAL_MS} ms, no task idling, byte-array default serdes, the
    * dead-letter-aware exception handlers), overridden by every key the user gave that this class
-   * does not declare.
+   * does not declare; with commit pacing on, {@code commit.interval.ms} is the backlog interval
+   * ({@link #COMMIT_BACKLOG_INTERVAL_MS_CONFIG}) and the topology asks for the commits between.
    */
   public Properties streamsProperties() {
+    Properties props = unpacedStreamsProperties();
+    if (commitBacklogIntervalMs() > commitIntervalMs(props)) {
+      props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitBacklogIntervalMs());
+    }
+    return props;
+  }
+
+  private Properties unpacedStreamsProperties() {
     Properties props = new Properties();
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     props.put(

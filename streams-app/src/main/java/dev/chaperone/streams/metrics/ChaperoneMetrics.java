@@ -66,6 +66,8 @@ public final class ChaperoneMetrics {
   private final Counter accepted;
   private final Counter deadLetteredEvents;
   private final io.micrometer.core.instrument.DistributionSummary scores;
+  private final Counter commitRequests;
+  private final Counter commitDeferrals;
 
   public ChaperoneMetrics(MeterRegistry registry) {
     String baselineDoc =
@@ -94,6 +96,15 @@ public final class ChaperoneMetrics {
             .description("Event scores in standard deviations")
             .baseUnit("sigma")
             .serviceLevelObjectives(1, 2, 3, 4, 6, 8)
+            .register(registry);
+    this.commitRequests =
+        Counter.builder(COMMIT_REQUESTS)
+            .description("Commits asked for at commit.interval.ms while the stream thread kept up")
+            .register(registry);
+    this.commitDeferrals =
+        Counter.builder(COMMIT_DEFERRALS)
+            .description(
+                "Commits held back while the stream thread was behind its input (once per window)")
             .register(registry);
     this.registry = Objects.requireNonNull(registry, "registry");
   }
@@ -318,6 +329,23 @@ public final class ChaperoneMetrics {
         .tag(TAG_REASON, reason)
         .register(registry)
         .increment(agents);
+  }
+
+  /** Commits the pacer asked for while the stream thread kept up with its input. */
+  public static final String COMMIT_REQUESTS = "chaperone.commit.requests";
+
+  /**
+   * Commits the pacer held back because the stream thread was busy (behind its input), once per
+   * commit window: a rising count means the detector is catching up.
+   */
+  public static final String COMMIT_DEFERRALS = "chaperone.commit.deferrals";
+
+  public void commitRequested() {
+    commitRequests.increment();
+  }
+
+  public void commitDeferred() {
+    commitDeferrals.increment();
   }
 
   /** Current count of a counter, 0 when it was never incremented. */

@@ -29,22 +29,29 @@ public final class DecodeActionProcessor
   private final Deserializer<AgentAction> deserializer;
   private final ActionContract contract;
   private final ChaperoneMetrics metrics;
+  private final CommitPacer pacer;
   private FixedKeyProcessorContext<byte[], DecodeResult> context;
 
   public DecodeActionProcessor(
-      Deserializer<AgentAction> deserializer, ActionContract contract, ChaperoneMetrics metrics) {
+      Deserializer<AgentAction> deserializer,
+      ActionContract contract,
+      ChaperoneMetrics metrics,
+      CommitPacer pacer) {
     this.deserializer = deserializer;
     this.contract = contract;
     this.metrics = metrics;
+    this.pacer = pacer;
   }
 
   @Override
   public void init(FixedKeyProcessorContext<byte[], DecodeResult> context) {
     this.context = context;
+    pacer.init(context);
   }
 
   @Override
   public void process(FixedKeyRecord<byte[], byte[]> record) {
+    pacer.onRecord(context);
     RecordMetadata metadata = context.recordMetadata().orElse(null);
     String topic = metadata == null ? "unknown" : metadata.topic();
     String reason;

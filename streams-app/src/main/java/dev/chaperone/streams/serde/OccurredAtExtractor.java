@@ -4,6 +4,7 @@ import dev.chaperone.schema.AgentAction;
 import dev.chaperone.streams.registry.SchemaRegistry;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.function.LongConsumer;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -18,6 +19,10 @@ import org.apache.kafka.streams.processor.TimestampExtractor;
  * <p>Where the bytes do not yield a plausible time (bad bytes, a time before 1970 or beyond the
  * future tolerance) the record's own Kafka timestamp is used and the decode step dead-letters the
  * record with its reason: nothing is skipped here. Thread-safe.
+ *
+ * <p>The record's Kafka timestamp, which event time replaces from here on, is told to an optional
+ * observer first, on the stream thread that takes the record up: the commit pacer judges by it how
+ * far behind its input the thread is ({@link dev.chaperone.streams.processor.CommitPacer#input}).
  */
 public final class OccurredAtExtractor implements TimestampExtractor {
 
@@ -26,14 +31,23 @@ public final class OccurredAtExtractor implements TimestampExtractor {
 
   private final SchemaRegistry registry;
   private final long futureToleranceMs;
+  private final LongConsumer kafkaTimestamps;
 
   public OccurredAtExtractor(SchemaRegistry registry, long futureToleranceMs) {
+    this(registry, futureToleranceMs, timestamp -> {});
+  }
+
+  /** An extractor that tells {@code kafkaTimestamps} each record's Kafka timestamp. */
+  public OccurredAtExtractor(
+      SchemaRegistry registry, long futureToleranceMs, LongConsumer kafkaTimestamps) {
     this.registry = registry;
     this.futureToleranceMs = futureToleranceMs;
+    this.kafkaTimestamps = kafkaTimestamps;
   }
 
   @Override
   public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
+    kafkaTimestamps.accept(record.timestamp());
     long fallback = record.timestamp() >= 0 ? record.timestamp() : Math.max(partitionTime, 0);
     if (!(record.value() instanceof byte[] bytes)) {
       return fallback;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.state.BoundedRocksDbConfig;
 import java.time.Duration;
 import java.util.Map;
@@ -22,7 +23,8 @@ class ChaperoneConfigTest {
     assertEquals(
         StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
     assertEquals(-1L, props.get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
-    assertEquals(50L, props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    // Kafka Streams commits by itself at the backlog interval; the topology asks every 50 ms
+    assertEquals(1_000L, props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
     assertEquals(
         BoundedRocksDbConfig.class, props.get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG));
   }
@@ -44,18 +46,52 @@ class ChaperoneConfigTest {
 
   @Test
   void shouldCommitEvery50MsUnderExactlyOnceUnlessToldOtherwise() {
-    Properties given =
-        new ChaperoneConfig(Map.of(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "200"))
-            .streamsProperties();
-    Properties atLeastOnce =
+    ChaperoneConfig defaults = new ChaperoneConfig(Map.of());
+    ChaperoneConfig given =
+        new ChaperoneConfig(Map.of(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "200"));
+    ChaperoneConfig atLeastOnce =
         new ChaperoneConfig(
-                Map.of(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE))
-            .streamsProperties();
+            Map.of(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE));
 
-    assertEquals("200", given.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    assertEquals(50, defaults.commitIntervalMs());
+    assertEquals(200, given.commitIntervalMs());
+    assertEquals(1_000L, given.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    assertTrue(given.commitPacer(ChaperoneMetrics.inMemory()).enabled());
+    assertEquals(30_000, atLeastOnce.commitIntervalMs(), "Kafka Streams' own default");
     assertFalse(
-        atLeastOnce.containsKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG),
+        atLeastOnce.streamsProperties().containsKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG),
         "at-least-once keeps Kafka Streams' own default");
+    assertFalse(atLeastOnce.commitPacer(ChaperoneMetrics.inMemory()).enabled());
+  }
+
+  @Test
+  void shouldPaceCommitsOnlyWhenTheBacklogIntervalIsTheLongerOne() {
+    ChaperoneConfig off =
+        new ChaperoneConfig(Map.of(ChaperoneConfig.COMMIT_BACKLOG_INTERVAL_MS_CONFIG, "0"));
+    ChaperoneConfig longer =
+        new ChaperoneConfig(
+            Map.of(
+                StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
+                5_000,
+                ChaperoneConfig.COMMIT_BACKLOG_INTERVAL_MS_CONFIG,
+                "2000"));
+
+    assertEquals(50L, off.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    assertFalse(off.commitPacer(ChaperoneMetrics.inMemory()).enabled());
+    assertEquals(5_000, longer.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    assertFalse(longer.commitPacer(ChaperoneMetrics.inMemory()).enabled());
+    assertThrows(
+        ConfigException.class,
+        () -> new ChaperoneConfig(Map.of(ChaperoneConfig.COMMIT_BACKLOG_INTERVAL_MS_CONFIG, "-1")));
+    ConfigException notANumber =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                new ChaperoneConfig(Map.of(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "soon"))
+                    .streamsProperties());
+    assertTrue(
+        notANumber.getMessage().contains(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG),
+        notANumber.getMessage());
   }
 
   @Test

@@ -1,0 +1,139 @@
+package dev.chaperone.streams.processor;
+
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import java.time.Duration;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.ProcessingContext;
+
+/**
+ * Commits by load: every {@code interval} while a stream thread keeps up with its input, every
+ * {@code backlogInterval} while it is behind. Kafka Streams commits at its {@code
+ * commit.interval.ms}, which is set to the backlog interval; the pacer asks for the commits in
+ * between ({@link ProcessingContext#commit()}), which under exactly-once v2 commit every task of
+ * the thread together.
+ *
+ * <p>Why: a commit under exactly-once writes back the state of every agent that acted since the
+ * last one and ends a transaction over all the changelogs it touched. While the thread keeps up,
+ * committing often keeps alerts quick. While it is behind (after an outage, a rebalance, a burst),
+ * every commit takes time from the backlog and writes back almost one agent per event; committing
+ * less often lets each write-back cover more events of the same agents, so the detector catches up
+ * faster.
+ *
+ * <p>How a thread is judged: by the age of its input, the Kafka timestamp (producer or broker time)
+ * of the last action record it took up ({@link #input}, told by the timestamp extractor, which sees
+ * it before event time replaces it). When that record was written more than {@code backlogInterval}
+ * ago, the thread is behind: an alert already waits longer than a backlog interval, and committing
+ * once a backlog interval adds at most as much again. Otherwise the pacer asks for a commit {@code
+ * interval} after the first record since the last one. A commit held back is counted once per
+ * backlog interval in {@link ChaperoneMetrics#COMMIT_DEFERRALS}. A wall-clock punctuation every
+ * half interval asks too, so the last records before the input goes quiet are committed about
+ * {@code interval} after they came, not a backlog interval later.
+ *
+ * <p>A producer whose clock runs more than a backlog interval behind the detector's makes its
+ * records look late, and the thread that reads them commits once a backlog interval: alerts then
+ * take up to that long. Where producers' clocks cannot be trusted, {@code
+ * message.timestamp.type=LogAppendTime} on the actions topic makes the broker's clock the
+ * reference.
+ *
+ * <p>One pacer serves every task of a topology; its bookkeeping is per stream thread, since a
+ * commit is.
+ */
+public final class CommitPacer {
+
+  private final long intervalMs;
+  private final long backlogIntervalMs;
+  private final Duration punctuation;
+  private final ChaperoneMetrics metrics;
+  private final ThreadLocal<Window> windows = ThreadLocal.withInitial(Window::new);
+
+  /** One stream thread's records since its last commit. */
+  private static final class Window {
+    /** When the first record since the last commit came, or the last backlog interval began. */
+    long start;
+
+    /** The Kafka timestamp of the last action record taken up; -1 while none was. */
+    long input = -1;
+
+    boolean uncommitted;
+    boolean deferred;
+  }
+
+  /**
+   * @param intervalMs how often to commit while the thread keeps up ({@code commit.interval.ms})
+   * @param backlogIntervalMs how often Kafka Streams commits by itself; pacing is off unless this
+   *     is longer than {@code intervalMs}
+   */
+  public CommitPacer(long intervalMs, long backlogIntervalMs, ChaperoneMetrics metrics) {
+    if (intervalMs < 1) {
+      throw new IllegalArgumentException("commit interval must be at least 1 ms: " + intervalMs);
+    }
+    this.intervalMs = intervalMs;
+    this.backlogIntervalMs = backlogIntervalMs;
+    this.punctuation = Duration.ofMillis(Math.max(1, intervalMs / 2));
+    this.metrics = metrics;
+  }
+
+  /** Whether the pacer asks for commits at all: the backlog interval is the longer one. */
+  public boolean enabled() {
+    return backlogIntervalMs > intervalMs;
+  }
+
+  /** Schedules the punctuation that commits records left when the input goes quiet. */
+  public void init(ProcessingContext context) {
+    if (enabled()) {
+      context.schedule(punctuation, PunctuationType.WALL_CLOCK_TIME, now -> quiet(context, now));
+    }
+  }
+
+  /**
+   * The current stream thread takes up an action record written at {@code kafkaTimestampMs} (its
+   * Kafka timestamp; negative when it has none).
+   */
+  public void input(long kafkaTimestampMs) {
+    if (enabled()) {
+      windows.get().input = kafkaTimestampMs;
+    }
+  }
+
+  /** An action record is being processed in {@code context}'s task. */
+  public void onRecord(ProcessingContext context) {
+    if (!enabled()) {
+      return;
+    }
+    Window window = windows.get();
+    long now = context.currentSystemTimeMs();
+    if (!window.uncommitted) {
+      window.uncommitted = true;
+      window.start = now;
+    }
+    decide(context, window, now);
+  }
+
+  private void quiet(ProcessingContext context, long now) {
+    Window window = windows.get();
+    if (window.uncommitted) {
+      decide(context, window, now);
+    }
+  }
+
+  private void decide(ProcessingContext context, Window window, long now) {
+    long elapsed = now - window.start;
+    if (elapsed < intervalMs) {
+      return;
+    }
+    boolean behind = window.input >= 0 && now - window.input > backlogIntervalMs;
+    if (!behind) {
+      context.commit();
+      metrics.commitRequested();
+      window.uncommitted = false;
+      window.deferred = false;
+    } else if (elapsed >= backlogIntervalMs) {
+      // Kafka Streams has committed by itself within the window: a new one begins.
+      window.start = now;
+      window.deferred = false;
+    } else if (!window.deferred) {
+      window.deferred = true;
+      metrics.commitDeferred();
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package dev.chaperone.streams.processor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import java.time.Duration;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The pacer on the mock context's wall clock: commits every 50 ms while the input is fresh, leaves
+ * them to Kafka Streams' 1 s while the records taken up were written more than 1 s ago.
+ */
+class CommitPacerTest {
+
+  private long now;
+  private ChaperoneMetrics metrics;
+  private MockProcessorContext<Object, Object> context;
+  private CommitPacer pacer;
+
+  @BeforeEach
+  void setUp() {
+    now = 1_700_000_000_000L;
+    metrics = ChaperoneMetrics.inMemory();
+    context = new MockProcessorContext<>();
+    pacer = new CommitPacer(50, 1_000, metrics);
+    pacer.init(context);
+  }
+
+  /**
+   * A record every millisecond for {@code durationMs}, each written {@code ageMs} before it is
+   * taken up; how many commits were asked for.
+   */
+  private int records(long durationMs, long ageMs) {
+    int commits = 0;
+    for (long end = now + durationMs; now < end; now++) {
+      pacer.input(now - ageMs);
+      context.setCurrentSystemTimeMs(now);
+      pacer.onRecord(context);
+      if (context.committed()) {
+        commits++;
+        context.resetCommit();
+      }
+    }
+    return commits;
+  }
+
+  private boolean punctuate() {
+    context.scheduledPunctuators().get(0).getPunctuator().punctuate(now);
+    boolean committed = context.committed();
+    context.resetCommit();
+    return committed;
+  }
+
+  @Test
+  void freshInputIsCommittedEveryInterval() {
+    // a window opens with the first record after a commit: 51 records a window
+    assertEquals(39, records(2_000, 30));
+    assertEquals(39, metrics.count(ChaperoneMetrics.COMMIT_REQUESTS));
+    assertEquals(0, metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS));
+  }
+
+  @Test
+  void inputOlderThanTheBacklogIntervalLeavesTheCommitsToKafkaStreams() {
+    assertEquals(0, records(3_000, 5_000));
+    assertEquals(3, metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS), "once per backlog interval");
+    assertEquals(0, metrics.count(ChaperoneMetrics.COMMIT_REQUESTS));
+  }
+
+  @Test
+  void aThreadThatCatchesUpCommitsAtOnce() {
+    records(1_500, 5_000);
+    pacer.input(now - 20);
+    context.setCurrentSystemTimeMs(now);
+    pacer.onRecord(context);
+    assertTrue(context.committed(), "the backlog window is long past the interval");
+  }
+
+  @Test
+  void inputJustUnderTheBacklogIntervalIsStillFresh() {
+    assertEquals(19, records(1_000, 1_000));
+  }
+
+  @Test
+  void aRecordWithoutATimestampCountsAsFresh() {
+    int commits = 0;
+    for (long end = now + 1_000; now < end; now++) {
+      pacer.input(-1); // ConsumerRecord.NO_TIMESTAMP
+      context.setCurrentSystemTimeMs(now);
+      pacer.onRecord(context);
+      commits += context.committed() ? 1 : 0;
+      context.resetCommit();
+    }
+    assertEquals(19, commits);
+  }
+
+  @Test
+  void theRecordsBeforeTheInputGoesQuietAreCommittedByThePunctuation() {
+    assertEquals(0, records(10, 30));
+    now += 20;
+    assertFalse(punctuate(), "within the interval of the window's first record");
+    now += 25;
+    assertTrue(punctuate(), "50 ms after the window's first record");
+    now += 100;
+    assertFalse(punctuate(), "nothing left to commit");
+  }
+
+  @Test
+  void thePunctuationRunsEveryHalfIntervalOnTheWallClock() {
+    var punctuator = context.scheduledPunctuators().get(0);
+    assertEquals(Duration.ofMillis(25), punctuator.getInterval());
+    assertEquals(PunctuationType.WALL_CLOCK_TIME, punctuator.getType());
+  }
+
+  @Test
+  void offUnlessTheBacklogIntervalIsTheLongerOne() {
+    MockProcessorContext<Object, Object> unpaced = new MockProcessorContext<>();
+    CommitPacer off = new CommitPacer(50, 50, metrics);
+    off.init(unpaced);
+    assertFalse(off.enabled());
+    assertTrue(unpaced.scheduledPunctuators().isEmpty());
+    for (int i = 0; i < 100; i++, now += 10) {
+      off.input(now);
+      unpaced.setCurrentSystemTimeMs(now);
+      off.onRecord(unpaced);
+    }
+    assertFalse(unpaced.committed());
+  }
+}
