@@ -62,6 +62,7 @@ class CommitPacingIT {
     settings.put(ChaperoneConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE);
     settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    settings.put(ChaperoneConfig.COMMIT_BACKLOG_INTERVAL_MS_CONFIG, 1_000);
     ChaperoneConfig config = new ChaperoneConfig(settings);
     assertEquals(1_000L, config.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
     ChaperoneMetrics metrics = ChaperoneMetrics.inMemory();

@@ -54,13 +54,19 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -260,7 +266,10 @@ final class BenchCommand implements Callable<Integer> {
       ChaperoneMetrics metrics = ChaperoneMetrics.inMemory();
       try (ChaperoneApp detector = new ChaperoneApp(config, metrics);
           KafkaProducer<byte[], byte[]> producer =
-              new KafkaProducer<>(benchProducerProps(kafka.bootstrapServers()))) {
+              new KafkaProducer<>(benchProducerProps(kafka.bootstrapServers()));
+          Admin admin =
+              Admin.create(
+                  Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
         var serializer = AvroSerde.forValues(AgentAction.class, registry).serializer();
         Function<AgentAction, ProducerRecord<byte[], byte[]>> record =
             a ->
@@ -288,6 +297,7 @@ final class BenchCommand implements Callable<Integer> {
         measured.subList(warmup, warmup + events).forEach(a -> producer.send(record.apply(a)));
         producer.flush();
         double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
+        Map<TopicPartition, Long> backlogEnd = endOffsets(admin, config.actionsTopic());
         long before = metrics.eventsRead();
         double requestsBefore = metrics.count(ChaperoneMetrics.COMMIT_REQUESTS);
         double deferralsBefore = metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS);
@@ -295,21 +305,24 @@ final class BenchCommand implements Callable<Integer> {
         Cpu detectorCpuStart = Cpu.detector(kafka);
         detector.streams().resume();
         awaitCount(metrics::eventsRead, before + events);
+        awaitCommitted(admin, config.applicationId(), backlogEnd);
         double detectorSeconds = (System.nanoTime() - scoreStart) / 1e9;
         Map<String, Object> detectorCores =
             Cpu.detector(kafka).since(detectorCpuStart, detectorSeconds);
         double detectorEps = events / detectorSeconds;
+        Map<String, Object> backlogCommits = commits(metrics, requestsBefore, deferralsBefore);
         progress(
             String.format(
                 Locale.ROOT,
-                "Detector: %,d events in %.2f s = %,.0f events/s (produced at %,.0f events/s);"
+                "Detector: %,d events scored and committed in %.2f s = %,.0f events/s (produced at"
+                    + " %,.0f events/s);"
                     + " commits asked for while keeping up: %.0f, held back while behind: %.0f.",
                 events,
                 detectorSeconds,
                 detectorEps,
                 events / produceSeconds,
-                metrics.count(ChaperoneMetrics.COMMIT_REQUESTS) - requestsBefore,
-                metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS) - deferralsBefore));
+                backlogCommits.get("requested"),
+                backlogCommits.get("deferred")));
 
         // Latency of the detector, running since it scored the backlog.
         int latencyStart = warmup + events;
@@ -324,14 +337,16 @@ final class BenchCommand implements Callable<Integer> {
                 config.scoresTopic(),
                 BenchCommand::scoredEventId,
                 latencyTrace);
+        Map<String, Object> latencyCommits =
+            commits(metrics, latencyRequestsBefore, latencyDeferralsBefore);
         progress(
             String.format(
                 Locale.ROOT,
                 "Detector at %,d events/s: commits asked for while keeping up: %.0f, held back while"
                     + " behind: %.0f.",
                 rate,
-                metrics.count(ChaperoneMetrics.COMMIT_REQUESTS) - latencyRequestsBefore,
-                metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS) - latencyDeferralsBefore));
+                latencyCommits.get("requested"),
+                latencyCommits.get("deferred")));
 
         // The same warm-up and backlog through the pass-through, timed over the backlog alone.
         detector.streams().pause();
@@ -351,6 +366,7 @@ final class BenchCommand implements Callable<Integer> {
           }
           passthrough.start();
           awaitCount(passed::get, warmup + (long) events);
+          awaitCommitted(admin, PASSTHROUGH_ID, backlogEnd);
           double passSeconds = (System.nanoTime() - warmedAt.get()) / 1e9;
           Map<String, Object> passCores =
               Cpu.passthrough(kafka).since(passCpuStart.get(), passSeconds);
@@ -358,8 +374,8 @@ final class BenchCommand implements Callable<Integer> {
           progress(
               String.format(
                   Locale.ROOT,
-                  "Pass-through: %,d records in %.2f s = %,.0f records/s (after %,d warm-up"
-                      + " records).",
+                  "Pass-through: %,d records copied and committed in %.2f s = %,.0f records/s"
+                      + " (after %,d warm-up records).",
                   events,
                   passSeconds,
                   passthroughEps,
@@ -410,6 +426,8 @@ final class BenchCommand implements Callable<Integer> {
           result.put("heap_used_mb", heap / (1024 * 1024));
           result.put("detector_cores", detectorCores);
           result.put("passthrough_cores", passCores);
+          result.put("detector_commits_backlog", backlogCommits);
+          result.put("detector_commits_latency", latencyCommits);
           print(result);
         }
       }
@@ -1017,6 +1035,70 @@ final class BenchCommand implements Callable<Integer> {
       Console.error(line);
     } else {
       Console.info(line);
+    }
+  }
+
+  /** The pacer's commit requests and deferrals since the counts given. */
+  private static Map<String, Object> commits(
+      ChaperoneMetrics metrics, double requestsBefore, double deferralsBefore) {
+    Map<String, Object> commits = new LinkedHashMap<>();
+    commits.put("requested", metrics.count(ChaperoneMetrics.COMMIT_REQUESTS) - requestsBefore);
+    commits.put("deferred", metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS) - deferralsBefore);
+    return commits;
+  }
+
+  /** The end offsets of {@code topic}'s partitions now. */
+  private static Map<TopicPartition, Long> endOffsets(Admin admin, String topic) throws Exception {
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    for (TopicPartitionInfo p :
+        admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
+      latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+    }
+    Map<TopicPartition, Long> ends = new HashMap<>();
+    admin.listOffsets(latest).all().get().forEach((p, info) -> ends.put(p, info.offset()));
+    return ends;
+  }
+
+  /**
+   * Waits until the application {@code group} has committed its input up to {@code inputEnd}, and
+   * its repartition topics up to what is readable in them, checked afresh until one pass finds
+   * nothing left: the backlog's last transaction and the work it repartitioned (credential uses,
+   * shared-credential alerts) are done. Paced commits leave up to a backlog interval of that to the
+   * end of a backlog; a throughput that stopped the clock at the last record read would not count
+   * it.
+   */
+  private static void awaitCommitted(Admin admin, String group, Map<TopicPartition, Long> inputEnd)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (true) {
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+      Map<TopicPartition, OffsetSpec> repartitioned = new HashMap<>();
+      for (TopicPartition p : committed.keySet()) {
+        if (p.topic().startsWith(group + "-") && p.topic().endsWith("-repartition")) {
+          repartitioned.put(p, OffsetSpec.latest());
+        }
+      }
+      Map<TopicPartition, Long> wanted = new HashMap<>(inputEnd);
+      admin
+          .listOffsets(repartitioned, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+          .all()
+          .get()
+          .forEach((p, info) -> wanted.put(p, info.offset()));
+      boolean done =
+          wanted.entrySet().stream()
+              .allMatch(
+                  e ->
+                      e.getValue() == 0
+                          || (committed.get(e.getKey()) != null
+                              && committed.get(e.getKey()).offset() >= e.getValue()));
+      if (done) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(group + " has not committed its input within 120 s");
+      }
+      Thread.sleep(20);
     }
   }
 

@@ -123,7 +123,9 @@ public final class ChaperoneConfig extends AbstractConfig {
           + " commit.interval.ms: each commit then writes back the state of more events at once, so"
           + " a detector with a backlog catches up faster. Kafka Streams' commit.interval.ms is set"
           + " to this; Chaperone asks for the commits in between while the thread keeps up. 0, or"
-          + " anything not above commit.interval.ms, turns the pacing off.";
+          + " anything not above commit.interval.ms (the default), turns the pacing off: in"
+          + " chaperone bench it caught up 10-22% faster but its p95 and p99 at 5,000 events/s"
+          + " were worse.";
 
   public static final String UNREGISTERED_TTL_MS_CONFIG = "chaperone.unregistered.ttl.ms";
   private static final String UNREGISTERED_TTL_MS_DOC =
@@ -325,7 +327,7 @@ public final class ChaperoneConfig extends AbstractConfig {
           .define(
               COMMIT_BACKLOG_INTERVAL_MS_CONFIG,
               Type.LONG,
-              1_000L,
+              0L,
               Range.atLeast(0),
               Importance.LOW,
               COMMIT_BACKLOG_INTERVAL_MS_DOC);

@@ -23,8 +23,7 @@ class ChaperoneConfigTest {
     assertEquals(
         StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
     assertEquals(-1L, props.get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
-    // Kafka Streams commits by itself at the backlog interval; the topology asks every 50 ms
-    assertEquals(1_000L, props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    assertEquals(50L, props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
     assertEquals(
         BoundedRocksDbConfig.class, props.get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG));
   }
@@ -48,12 +47,23 @@ class ChaperoneConfigTest {
   void shouldCommitEvery50MsUnderExactlyOnceUnlessToldOtherwise() {
     ChaperoneConfig defaults = new ChaperoneConfig(Map.of());
     ChaperoneConfig given =
-        new ChaperoneConfig(Map.of(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "200"));
+        new ChaperoneConfig(
+            Map.of(
+                StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
+                "200",
+                ChaperoneConfig.COMMIT_BACKLOG_INTERVAL_MS_CONFIG,
+                "1000"));
     ChaperoneConfig atLeastOnce =
         new ChaperoneConfig(
-            Map.of(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE));
+            Map.of(
+                StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
+                StreamsConfig.AT_LEAST_ONCE,
+                ChaperoneConfig.COMMIT_BACKLOG_INTERVAL_MS_CONFIG,
+                "1000"));
 
     assertEquals(50, defaults.commitIntervalMs());
+    assertFalse(defaults.commitPacer(ChaperoneMetrics.inMemory()).enabled(), "pacing is opt-in");
+    // paced: Kafka Streams commits by itself at the backlog interval, the topology asks at 200 ms
     assertEquals(200, given.commitIntervalMs());
     assertEquals(1_000L, given.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
     assertTrue(given.commitPacer(ChaperoneMetrics.inMemory()).enabled());
