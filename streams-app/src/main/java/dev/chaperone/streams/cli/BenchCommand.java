@@ -298,6 +298,7 @@ final class BenchCommand implements Callable<Integer> {
         producer.flush();
         double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
         Map<TopicPartition, Long> backlogEnd = endOffsets(admin, config.actionsTopic());
+        boolean paced = config.commitPacer(metrics).enabled();
         long before = metrics.eventsRead();
         double requestsBefore = metrics.count(ChaperoneMetrics.COMMIT_REQUESTS);
         double deferralsBefore = metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS);
@@ -315,14 +316,12 @@ final class BenchCommand implements Callable<Integer> {
             String.format(
                 Locale.ROOT,
                 "Detector: %,d events scored and committed in %.2f s = %,.0f events/s (produced at"
-                    + " %,.0f events/s);"
-                    + " commits asked for while keeping up: %.0f, held back while behind: %.0f.",
+                    + " %,.0f events/s)%s.",
                 events,
                 detectorSeconds,
                 detectorEps,
                 events / produceSeconds,
-                backlogCommits.get("requested"),
-                backlogCommits.get("deferred")));
+                paced ? commitsText(backlogCommits) : ""));
 
         // Latency of the detector, running since it scored the backlog.
         int latencyStart = warmup + events;
@@ -339,14 +338,11 @@ final class BenchCommand implements Callable<Integer> {
                 latencyTrace);
         Map<String, Object> latencyCommits =
             commits(metrics, latencyRequestsBefore, latencyDeferralsBefore);
-        progress(
-            String.format(
-                Locale.ROOT,
-                "Detector at %,d events/s: commits asked for while keeping up: %.0f, held back while"
-                    + " behind: %.0f.",
-                rate,
-                latencyCommits.get("requested"),
-                latencyCommits.get("deferred")));
+        if (paced) {
+          progress(
+              String.format(
+                  Locale.ROOT, "Detector at %,d events/s%s.", rate, commitsText(latencyCommits)));
+        }
 
         // The same warm-up and backlog through the pass-through, timed over the backlog alone.
         detector.streams().pause();
@@ -768,7 +764,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     var serde = AvroSerde.forValues(AgentAction.class, registry);
     StreamsBuilder builder = new StreamsBuilder();
-    // The detector's commit policy too: paced by load (CommitPacer), as the detector's decoder is.
+    // The detector's commit policy too: paced by load (CommitPacer) when the detector's is.
     CommitPacer pacer = config.commitPacer(ChaperoneMetrics.inMemory());
     builder.stream(config.actionsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
         .processValues(
@@ -803,8 +799,8 @@ final class BenchCommand implements Callable<Integer> {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("passthrough").toString());
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
-    // the detector's stream threads and commit interval (paced: its backlog interval), whatever
-    // --set gave it
+    // the detector's stream threads and commit interval (with pacing on, its backlog interval),
+    // whatever --set gave it
     Properties detector = config.streamsProperties();
     for (String same :
         List.of(StreamsConfig.NUM_STREAM_THREADS_CONFIG, StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)) {
@@ -1045,6 +1041,14 @@ final class BenchCommand implements Callable<Integer> {
     commits.put("requested", metrics.count(ChaperoneMetrics.COMMIT_REQUESTS) - requestsBefore);
     commits.put("deferred", metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS) - deferralsBefore);
     return commits;
+  }
+
+  private static String commitsText(Map<String, Object> commits) {
+    return String.format(
+        Locale.ROOT,
+        "; commits asked for while keeping up: %.0f, held back while behind: %.0f",
+        commits.get("requested"),
+        commits.get("deferred"));
   }
 
   /** The end offsets of {@code topic}'s partitions now. */
