@@ -27,7 +27,9 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
  * interval} after the first record since the last one. A commit held back is counted once per
  * backlog interval in {@link ChaperoneMetrics#COMMIT_DEFERRALS}. A wall-clock punctuation every
  * half interval asks too, so the last records before the input goes quiet are committed about
- * {@code interval} after they came, not a backlog interval later.
+ * {@code interval} after they came, not a backlog interval later. Only actions open a window:
+ * records of the internal topics (credential uses, shared-credential alerts) and feedback that come
+ * after the last action are committed at Kafka Streams' backlog interval.
  *
  * <p>A producer whose clock runs more than a backlog interval behind the detector's makes its
  * records look late, and the thread that reads them commits once a backlog interval: alerts then
