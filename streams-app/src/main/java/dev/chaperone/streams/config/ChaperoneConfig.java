@@ -534,7 +534,8 @@ public final class ChaperoneConfig extends AbstractConfig {
    */
   public Properties streamsProperties() {
     Properties props = unpacedStreamsProperties();
-    if (commitBacklogIntervalMs() > commitIntervalMs(props)) {
+    long interval = commitIntervalMs(props);
+    if (interval > 0 && commitBacklogIntervalMs() > interval) {
       props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitBacklogIntervalMs());
     }
     return props;

@@ -68,21 +68,21 @@ public final class CommitPacer {
   /**
    * @param intervalMs how often to commit while the thread keeps up ({@code commit.interval.ms})
    * @param backlogIntervalMs how often Kafka Streams commits by itself; pacing is off unless this
-   *     is longer than {@code intervalMs}
+   *     is longer than {@code intervalMs} and {@code intervalMs} is at least 1
    */
   public CommitPacer(long intervalMs, long backlogIntervalMs, ChaperoneMetrics metrics) {
-    if (intervalMs < 1) {
-      throw new IllegalArgumentException("commit interval must be at least 1 ms: " + intervalMs);
-    }
     this.intervalMs = intervalMs;
     this.backlogIntervalMs = backlogIntervalMs;
     this.punctuation = Duration.ofMillis(Math.max(1, intervalMs / 2));
     this.metrics = metrics;
   }
 
-  /** Whether the pacer asks for commits at all: the backlog interval is the longer one. */
+  /**
+   * Whether the pacer asks for commits at all: the backlog interval is the longer one (and {@code
+   * commit.interval.ms} is not 0, which commits after every loop of the stream thread anyway).
+   */
   public boolean enabled() {
-    return backlogIntervalMs > intervalMs;
+    return intervalMs > 0 && backlogIntervalMs > intervalMs;
   }
 
   /** Schedules the punctuation that commits records left when the input goes quiet. */

@@ -90,6 +90,13 @@ class ChaperoneConfigTest {
     assertFalse(off.commitPacer(ChaperoneMetrics.inMemory()).enabled());
     assertEquals(5_000, longer.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
     assertFalse(longer.commitPacer(ChaperoneMetrics.inMemory()).enabled());
+    ChaperoneConfig zero =
+        new ChaperoneConfig(
+            Map.of(
+                StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "0",
+                ChaperoneConfig.COMMIT_BACKLOG_INTERVAL_MS_CONFIG, "1000"));
+    assertEquals("0", zero.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    assertFalse(zero.commitPacer(ChaperoneMetrics.inMemory()).enabled());
     assertThrows(
         ConfigException.class,
         () -> new ChaperoneConfig(Map.of(ChaperoneConfig.COMMIT_BACKLOG_INTERVAL_MS_CONFIG, "-1")));

@@ -129,5 +129,8 @@ class CommitPacerTest {
       off.onRecord(unpaced);
     }
     assertFalse(unpaced.committed());
+    assertFalse(
+        new CommitPacer(0, 1_000, metrics).enabled(),
+        "commit.interval.ms=0 commits after every loop already");
   }
 }
