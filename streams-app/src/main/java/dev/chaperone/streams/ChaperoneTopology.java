@@ -261,7 +261,8 @@ public final class ChaperoneTopology {
             CONFIG_STORE,
             metrics,
             () -> AvroSerde.forValues(AgentRegistration.class, registry).deserializer(),
-            () -> AvroSerde.forValues(DetectorConfig.class, registry).deserializer());
+            () -> AvroSerde.forValues(DetectorConfig.class, registry).deserializer(),
+            pacer);
     KStream<String, Object> detected =
         observed.process(
             () ->
@@ -426,7 +427,9 @@ public final class ChaperoneTopology {
             .process(
                 () ->
                     new DecodeFeedbackProcessor(
-                        AvroSerde.forValues(AlertFeedback.class, registry).deserializer(), metrics),
+                        AvroSerde.forValues(AlertFeedback.class, registry).deserializer(),
+                        metrics,
+                        detection.pacer()),
                 Named.as("decode-feedback"));
     decoded
         .filter((key, value) -> value instanceof DeadLetter, Named.as("feedback-dead-letters"))

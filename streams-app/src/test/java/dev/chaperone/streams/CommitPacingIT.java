@@ -32,9 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Commit pacing on a real broker under exactly-once: the Kafka timestamp of each action reaches the
- * pacer through the timestamp extractor, so actions written a minute ago (a backlog) leave the
- * commits to Kafka Streams' backlog interval, and fresh ones are committed at {@code
- * commit.interval.ms} on the pacer's request.
+ * pacer through the timestamp extractor, so actions written a minute ago (a backlog) have their
+ * commits held back until the detector has caught up; fresh ones are committed at {@code
+ * commit.interval.ms} on the pacer's request, as is a feedback record that comes alone.
  */
 class CommitPacingIT {
 
@@ -69,7 +69,7 @@ class CommitPacingIT {
     DoubleSupplier requests = () -> metrics.count(ChaperoneMetrics.COMMIT_REQUESTS);
     DoubleSupplier deferrals = () -> metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS);
     List<AgentAction> actions =
-        new SampleFleet(11, 20, Instant.now().minus(Duration.ofDays(1))).actions(1_000);
+        new SampleFleet(11, 20, Instant.now().minus(Duration.ofDays(1))).actions(2_500);
     var serializer =
         AvroSerde.forValues(AgentAction.class, MockSchemaRegistry.forScope(SCOPE)).serializer();
 
@@ -78,25 +78,38 @@ class CommitPacingIT {
       app.start();
       awaitState(app.streams(), KafkaStreams.State.RUNNING);
 
-      // Given 500 actions the broker got a minute ago, as if the detector had been down
+      // Given 2,000 actions the broker got a minute ago, as if the detector had been down
       long aMinuteAgo = System.currentTimeMillis() - 60_000;
-      for (AgentAction action : actions.subList(0, 500)) {
+      for (AgentAction action : actions.subList(0, 2_000)) {
         producer.send(record(config, serializer, action, aMinuteAgo));
       }
       producer.flush();
-      // Then the detector, behind its input, holds commits back and asks for none
-      await(() -> metrics.eventsRead() >= 500, "the backlog read");
+      // Then the detector, behind its input, holds commits back
       await(() -> deferrals.getAsDouble() >= 1, "a commit held back");
-      assertEquals(0, requests.getAsDouble(), "no commit asked for while behind");
+      // and once it has read them and waits for input, it has caught up and asks for one
+      await(() -> metrics.eventsRead() >= 2_000, "the backlog read");
+      await(() -> requests.getAsDouble() >= 1, "a commit asked for once caught up");
 
-      // When fresh actions follow
-      for (AgentAction action : actions.subList(500, 1_000)) {
+      // When fresh actions follow, it asks for commits as they come
+      double beforeFresh = requests.getAsDouble();
+      for (AgentAction action : actions.subList(2_000, 2_500)) {
         producer.send(record(config, serializer, action, null));
       }
       producer.flush();
-      // Then it asks for commits again
-      await(() -> metrics.eventsRead() >= 1_000, "the fresh actions read");
-      await(() -> requests.getAsDouble() >= 1, "a commit asked for");
+      await(() -> metrics.eventsRead() >= 2_500, "the fresh actions read");
+      await(() -> requests.getAsDouble() > beforeFresh, "a commit asked for");
+
+      // When, the actions committed, only a feedback record comes (one the decoder dead-letters)
+      Thread.sleep(500);
+      double beforeFeedback = requests.getAsDouble();
+      producer.send(
+          new ProducerRecord<>(
+              config.feedbackTopic(),
+              "agent".getBytes(StandardCharsets.UTF_8),
+              "not feedback".getBytes(StandardCharsets.UTF_8)));
+      producer.flush();
+      // Then its sub-topology asks for a commit too, not waiting for the backlog interval
+      await(() -> requests.getAsDouble() > beforeFeedback, "a commit asked for after feedback");
     }
   }
 

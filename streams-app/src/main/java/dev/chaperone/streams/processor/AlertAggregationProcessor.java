@@ -149,6 +149,8 @@ public final class AlertAggregationProcessor implements Processor<String, Object
 
   @Override
   public void process(Record<String, Object> record) {
+    // findings of actions, and alerts from the repartition topics (shared credentials, fleet)
+    detectionFactory.pacer().onRecord(context);
     if (!(record.value() instanceof Alert alert)) {
       context.forward(record);
       return;

@@ -2,6 +2,7 @@ package dev.chaperone.streams.processor;
 
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import java.time.Duration;
+import java.util.function.LongSupplier;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ProcessingContext;
 
@@ -19,17 +20,19 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
  * less often lets each write-back cover more events of the same agents, so the detector catches up
  * faster.
  *
- * <p>How a thread is judged: by the age of its input, the Kafka timestamp (producer or broker time)
- * of the last action record it took up ({@link #input}, told by the timestamp extractor, which sees
- * it before event time replaces it). When that record was written more than {@code backlogInterval}
- * ago, the thread is behind: an alert already waits longer than a backlog interval, and committing
- * once a backlog interval adds at most as much again. Otherwise the pacer asks for a commit {@code
- * interval} after the first record since the last one. A commit held back is counted once per
- * backlog interval in {@link ChaperoneMetrics#COMMIT_DEFERRALS}. A wall-clock punctuation every
- * half interval asks too, so the last records before the input goes quiet are committed about
- * {@code interval} after they came, not a backlog interval later. Only actions open a window:
- * records of the internal topics (credential uses, shared-credential alerts) and feedback that come
- * after the last action are committed at Kafka Streams' backlog interval.
+ * <p>How a thread is judged: by how late it took up the last action record, its wall clock then
+ * against the record's Kafka timestamp (producer or broker time; {@link #input}, told by the
+ * timestamp extractor, which sees it before event time replaces it). When that record was written
+ * more than {@code backlogInterval} before it was taken up, the thread is behind: an alert already
+ * waits longer than a backlog interval, and committing once a backlog interval adds at most as much
+ * again. Otherwise the pacer asks for a commit {@code interval} after the first record since the
+ * last one. A commit held back is counted once per backlog interval in {@link
+ * ChaperoneMetrics#COMMIT_DEFERRALS}. A wall-clock punctuation every half interval asks too, so the
+ * last records before the input goes quiet are committed about {@code interval} after they came,
+ * not a backlog interval later; a thread that has waited an interval for input has caught up,
+ * however late its last action was. Every input opens a window: the actions (decode), the internal
+ * topics (credential uses, shared-credential and fleet alerts) and feedback; each sub-topology's
+ * entry schedules the punctuation, so a thread whose tasks read only internal topics is paced too.
  *
  * <p>A producer whose clock runs more than a backlog interval behind the detector's makes its
  * records look late, and the thread that reads them commits once a backlog interval: alerts then
@@ -51,6 +54,7 @@ public final class CommitPacer {
   private final long backlogIntervalMs;
   private final Duration punctuation;
   private final ChaperoneMetrics metrics;
+  private final LongSupplier wallClock;
   private final ThreadLocal<Window> windows = ThreadLocal.withInitial(Window::new);
 
   /** One stream thread's records since its last commit. */
@@ -58,8 +62,14 @@ public final class CommitPacer {
     /** When the first record since the last commit came, or the last backlog interval began. */
     long start;
 
-    /** The Kafka timestamp of the last action record taken up; -1 while none was. */
-    long input = -1;
+    /**
+     * How late the last action record was taken up (ms after its Kafka timestamp); 0 at first, and
+     * once the thread has waited an interval for input.
+     */
+    long lag;
+
+    /** When the last record of any input came. */
+    long lastRecord;
 
     boolean uncommitted;
     boolean deferred;
@@ -71,6 +81,12 @@ public final class CommitPacer {
    *     is longer than {@code intervalMs} and {@code intervalMs} is at least 1
    */
   public CommitPacer(long intervalMs, long backlogIntervalMs, ChaperoneMetrics metrics) {
+    this(intervalMs, backlogIntervalMs, metrics, System::currentTimeMillis);
+  }
+
+  CommitPacer(
+      long intervalMs, long backlogIntervalMs, ChaperoneMetrics metrics, LongSupplier wallClock) {
+    this.wallClock = wallClock;
     this.intervalMs = intervalMs;
     this.backlogIntervalMs = backlogIntervalMs;
     this.punctuation = Duration.ofMillis(Math.max(1, intervalMs / 2));
@@ -98,11 +114,11 @@ public final class CommitPacer {
    */
   public void input(long kafkaTimestampMs) {
     if (enabled()) {
-      windows.get().input = kafkaTimestampMs;
+      windows.get().lag = kafkaTimestampMs < 0 ? 0 : wallClock.getAsLong() - kafkaTimestampMs;
     }
   }
 
-  /** An action record is being processed in {@code context}'s task. */
+  /** A record of any input is being processed in {@code context}'s task. */
   public void onRecord(ProcessingContext context) {
     if (!enabled()) {
       return;
@@ -113,11 +129,15 @@ public final class CommitPacer {
       window.uncommitted = true;
       window.start = now;
     }
+    window.lastRecord = now;
     decide(context, window, now);
   }
 
   private void quiet(ProcessingContext context, long now) {
     Window window = windows.get();
+    if (now - window.lastRecord >= intervalMs) {
+      window.lag = 0; // waiting for input: whatever the last action's lag, the thread caught up
+    }
     if (window.uncommitted) {
       decide(context, window, now);
     }
@@ -128,7 +148,7 @@ public final class CommitPacer {
     if (elapsed < intervalMs) {
       return;
     }
-    boolean behind = window.input >= 0 && now - window.input > backlogIntervalMs;
+    boolean behind = window.lag > backlogIntervalMs;
     if (!behind) {
       context.commit();
       metrics.commitRequested();

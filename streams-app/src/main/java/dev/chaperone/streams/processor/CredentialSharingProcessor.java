@@ -50,10 +50,12 @@ public final class CredentialSharingProcessor
     // made afresh at every initialisation: never carried over a rolled-back transaction
     this.agents = new AgentMemory(windows(context.getStateStore(agentsStore)), memoryCapacity);
     this.detection = detectionFactory.create(context);
+    detectionFactory.pacer().init(context);
   }
 
   @Override
   public void process(Record<String, CredentialUse> record) {
+    detectionFactory.pacer().onRecord(context);
     CredentialUse use = record.value();
     Set<String> users =
         agents.remember(

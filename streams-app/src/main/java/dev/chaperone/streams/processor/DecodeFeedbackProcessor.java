@@ -19,21 +19,25 @@ public final class DecodeFeedbackProcessor implements Processor<byte[], byte[], 
 
   private final Deserializer<AlertFeedback> deserializer;
   private final ChaperoneMetrics metrics;
+  private final CommitPacer pacer;
   private ProcessorContext<String, Object> context;
 
   public DecodeFeedbackProcessor(
-      Deserializer<AlertFeedback> deserializer, ChaperoneMetrics metrics) {
+      Deserializer<AlertFeedback> deserializer, ChaperoneMetrics metrics, CommitPacer pacer) {
     this.deserializer = deserializer;
     this.metrics = metrics;
+    this.pacer = pacer;
   }
 
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
+    pacer.init(context);
   }
 
   @Override
   public void process(Record<byte[], byte[]> record) {
+    pacer.onRecord(context);
     RecordMetadata metadata = context.recordMetadata().orElse(null);
     String topic = metadata == null ? "unknown" : metadata.topic();
     String reason;

@@ -21,13 +21,17 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 public final class DetectionContext {
 
-  /** What a processor needs to build its detection context in {@code init}. */
+  /**
+   * What a processor needs to build its detection context in {@code init}; and the commit pacer,
+   * which the processors that take up records of the internal topics tell about each one.
+   */
   public record Factory(
       String registryStore,
       String configStore,
       ChaperoneMetrics metrics,
       java.util.function.Supplier<Deserializer<AgentRegistration>> registrations,
-      java.util.function.Supplier<Deserializer<DetectorConfig>> configs) {
+      java.util.function.Supplier<Deserializer<DetectorConfig>> configs,
+      CommitPacer pacer) {
 
     DetectionContext create(ProcessorContext<?, ?> context) {
       return new DetectionContext(

@@ -62,6 +62,7 @@ public final class FeedbackProcessor implements Processor<String, Object, String
 
   @Override
   public void process(Record<String, Object> record) {
+    detectionFactory.pacer().onRecord(context);
     if (!(record.value() instanceof AlertFeedback feedback)) {
       context.forward(record);
       return;

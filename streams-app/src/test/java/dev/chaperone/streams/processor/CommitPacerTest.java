@@ -27,7 +27,7 @@ class CommitPacerTest {
     now = 1_700_000_000_000L;
     metrics = ChaperoneMetrics.inMemory();
     context = new MockProcessorContext<>();
-    pacer = new CommitPacer(50, 1_000, metrics);
+    pacer = new CommitPacer(50, 1_000, metrics, () -> now);
     pacer.init(context);
   }
 
@@ -81,6 +81,17 @@ class CommitPacerTest {
   }
 
   @Test
+  void aThreadThatWaitedForInputHasCaughtUpHoweverLateItsLastActionWas() {
+    records(200, 5_000);
+    now += 60; // no input for more than an interval
+    assertTrue(punctuate(), "the backlog's last records, committed without waiting 1 s");
+    context.setCurrentSystemTimeMs(now);
+    pacer.onRecord(context); // a credential use or feedback record: no Kafka timestamp told
+    now += 50;
+    assertTrue(punctuate());
+  }
+
+  @Test
   void inputJustUnderTheBacklogIntervalIsStillFresh() {
     assertEquals(19, records(1_000, 1_000));
   }
@@ -96,6 +107,17 @@ class CommitPacerTest {
       context.resetCommit();
     }
     assertEquals(19, commits);
+  }
+
+  @Test
+  void aRecordOfAnotherInputAfterAQuietSpellIsJudgedByHowLateTheLastActionWasTakenUp() {
+    records(100, 30);
+    now += 5_000; // quiet: the last action's Kafka timestamp is now 5 s old, but it came in time
+    context.setCurrentSystemTimeMs(now);
+    pacer.onRecord(context); // a credential use or feedback record: no Kafka timestamp told
+    now += 50;
+    assertTrue(punctuate());
+    assertEquals(0, metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS));
   }
 
   @Test
@@ -119,7 +141,7 @@ class CommitPacerTest {
   @Test
   void offUnlessTheBacklogIntervalIsTheLongerOne() {
     MockProcessorContext<Object, Object> unpaced = new MockProcessorContext<>();
-    CommitPacer off = new CommitPacer(50, 50, metrics);
+    CommitPacer off = new CommitPacer(50, 50, metrics, () -> now);
     off.init(unpaced);
     assertFalse(off.enabled());
     assertTrue(unpaced.scheduledPunctuators().isEmpty());
