@@ -41,7 +41,7 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
  * reference.
  *
  * <p>Opt-in ({@code chaperone.commit.backlog.interval.ms} above {@code commit.interval.ms}): in
- * {@code chaperone bench} a backlog was scored and committed 10-22 % faster with it, but the p95
+ * {@code chaperone bench} a backlog was scored and committed 10-60 % faster with it, but the p95
  * and p99 at a rate the detector kept up with were worse in every pair of runs
  * (docs/operations.md).
  *
