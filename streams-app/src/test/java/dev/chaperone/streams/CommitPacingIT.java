@@ -17,12 +17,9 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.function.DoubleSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.AfterAll;
@@ -74,9 +71,10 @@ class CommitPacingIT {
         AvroSerde.forValues(AgentAction.class, MockSchemaRegistry.forScope(SCOPE)).serializer();
 
     try (ChaperoneApp app = new ChaperoneApp(config, metrics);
-        KafkaProducer<byte[], byte[]> producer = producer()) {
+        KafkaProducer<byte[], byte[]> producer =
+            KafkaTestSupport.idempotentProducer(kafka.bootstrapServers())) {
       app.start();
-      awaitState(app.streams(), KafkaStreams.State.RUNNING);
+      KafkaTestSupport.awaitState(app.streams(), KafkaStreams.State.RUNNING);
 
       // Given 2,000 actions the broker got a minute ago, as if the detector had been down
       long aMinuteAgo = System.currentTimeMillis() - 60_000;
@@ -133,20 +131,5 @@ class CommitPacingIT {
       Thread.sleep(20);
     }
     assertTrue(condition.getAsBoolean(), "timed out waiting for " + what);
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer() {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    // one batch in flight: right after topic creation a refused first batch would let later ones
-    // arrive out of sequence, which the broker refuses until the delivery timeout (2 min)
-    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
-  }
-
-  private static void awaitState(KafkaStreams streams, KafkaStreams.State state)
-      throws InterruptedException {
-    await(() -> streams.state() == state, "state " + state);
   }
 }

@@ -31,10 +31,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
@@ -90,7 +88,7 @@ class DecodePipelineIT {
 
     try (ChaperoneApp app = new ChaperoneApp(config, metrics)) {
       app.start();
-      awaitState(app.streams(), KafkaStreams.State.RUNNING);
+      KafkaTestSupport.awaitState(app.streams(), KafkaStreams.State.RUNNING);
 
       // When 1,000 Confluent-framed and 1,000 single-object actions arrive with 20 bad records
       // between them
@@ -102,7 +100,8 @@ class DecodePipelineIT {
       var confluent = AvroSerde.forValues(AgentAction.class, registry).serializer();
       var singleObject = AvroSerde.forValues(AgentAction.class, null).serializer();
       Map<String, Long> sentPerAgent = new TreeMap<>();
-      try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      try (KafkaProducer<byte[], byte[]> producer =
+          KafkaTestSupport.idempotentProducer(kafka.bootstrapServers())) {
         for (int i = 0; i < actions.size(); i++) {
           AgentAction action = actions.get(i);
           sentPerAgent.merge(action.getAgentId(), 1L, Long::sum);
@@ -206,26 +205,6 @@ class DecodePipelineIT {
       }
     }
     return letters;
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer() {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    // one batch in flight: right after topic creation a refused first batch would let later ones
-    // arrive out of sequence, which the broker refuses until the delivery timeout (2 min)
-    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
-  }
-
-  private static void awaitState(KafkaStreams streams, KafkaStreams.State state)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (streams.state() != state && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertEquals(state, streams.state());
   }
 
   private static byte[] bytes(String text) {

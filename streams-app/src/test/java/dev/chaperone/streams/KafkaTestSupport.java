@@ -12,13 +12,41 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.KafkaStreams;
 
 /** What the integration tests share: reading a topic as the SOC would (read committed). */
 public final class KafkaTestSupport {
 
   private KafkaTestSupport() {}
+
+  /**
+   * A byte-array producer with one batch in flight: right after topic creation a refused first
+   * batch would let later ones arrive out of sequence, which the broker refuses until the delivery
+   * timeout (2 min).
+   */
+  public static KafkaProducer<byte[], byte[]> idempotentProducer(String bootstrap) {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  /** Waits up to 60 s for {@code streams} to reach {@code state}, and fails if it does not. */
+  public static void awaitState(KafkaStreams streams, KafkaStreams.State state)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (streams.state() != state && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    org.junit.jupiter.api.Assertions.assertEquals(state, streams.state());
+  }
 
   /**
    * Every committed record of {@code topic} from the beginning, read until it stays quiet for

@@ -298,7 +298,7 @@ final class BenchCommand implements Callable<Integer> {
         producer.flush();
         double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
         Map<TopicPartition, Long> backlogEnd = endOffsets(admin, config.actionsTopic());
-        boolean paced = config.commitPacer(metrics).enabled();
+        boolean paced = config.commitPaced();
         long before = metrics.eventsRead();
         double requestsBefore = metrics.count(ChaperoneMetrics.COMMIT_REQUESTS);
         double deferralsBefore = metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS);

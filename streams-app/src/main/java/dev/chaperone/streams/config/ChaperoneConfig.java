@@ -475,16 +475,18 @@ public final class ChaperoneConfig extends AbstractConfig {
    * {@value #EXACTLY_ONCE_COMMIT_INTERVAL_MS} under exactly-once, else Kafka Streams' default.
    */
   public long commitIntervalMs() {
-    return commitIntervalMs(unpacedStreamsProperties());
-  }
-
-  private static long commitIntervalMs(Properties props) {
-    Object given = props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+    Object given = unpacedStreamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
     if (given == null) {
       given =
           StreamsConfig.configDef().defaultValues().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
     }
     return (Long) ConfigDef.parseType(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, given, Type.LONG);
+  }
+
+  /** Whether commits are paced: see {@link #COMMIT_BACKLOG_INTERVAL_MS_CONFIG}. */
+  public boolean commitPaced() {
+    return dev.chaperone.streams.processor.CommitPacer.paces(
+        commitIntervalMs(), commitBacklogIntervalMs());
   }
 
   /** How often to commit while a stream thread has a backlog; see {@link #commitPacer}. */
@@ -534,8 +536,7 @@ public final class ChaperoneConfig extends AbstractConfig {
    */
   public Properties streamsProperties() {
     Properties props = unpacedStreamsProperties();
-    long interval = commitIntervalMs(props);
-    if (interval > 0 && commitBacklogIntervalMs() > interval) {
+    if (commitPaced()) {
       props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitBacklogIntervalMs());
     }
     return props;

@@ -98,6 +98,11 @@ public final class CommitPacer {
    * commit.interval.ms} is not 0, which commits after every loop of the stream thread anyway).
    */
   public boolean enabled() {
+    return paces(intervalMs, backlogIntervalMs);
+  }
+
+  /** Whether a pacer of these intervals asks for commits: see {@link #enabled()}. */
+  public static boolean paces(long intervalMs, long backlogIntervalMs) {
     return intervalMs > 0 && backlogIntervalMs > intervalMs;
   }
 
