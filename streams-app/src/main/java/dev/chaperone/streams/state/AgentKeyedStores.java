@@ -75,9 +75,16 @@ final class AgentKeyedStores {
     return found;
   }
 
-  /** What a write-back cache holds per key: the value and whether it changed since written. */
+  /**
+   * What a write-back cache holds per key: the value and whether it changed since written. Marked
+   * changed only through {@link WriteBackStore#markDirty}, which also lists it for the write-back.
+   */
   abstract static class Cached {
-    boolean dirty;
+    private boolean dirty;
+
+    final boolean isDirty() {
+      return dirty;
+    }
   }
 
   /**
@@ -87,6 +94,10 @@ final class AgentKeyedStores {
    * write-back lands in the same transaction as the offsets. A dirty entry evicted is written back
    * at once. Emptied on init and close, so a restored or migrated task never reads stale memory.
    * Not persistent, not logged.
+   *
+   * <p>Changed entries are listed as they change, so a commit visits only those: the whole cache
+   * (up to {@code capacity} entries per store and task) was walked at every commit before, which
+   * grows with the cache rather than with what changed.
    */
   abstract static class WriteBackStore<V, E extends Cached>
       implements StateStore, CachedStateStore<String, V> {
@@ -95,6 +106,10 @@ final class AgentKeyedStores {
     private final int capacity;
     private final boolean writeBackAtCommit;
     private final LinkedHashMap<String, E> entries = new LinkedHashMap<>(64, 0.75f, true);
+    // entries marked dirty since the last write-back, with their keys, each listed once when it
+    // turned dirty; one written back at eviction or forgotten stays listed but is clean, skipped
+    private final ArrayList<String> dirtyKeys = new ArrayList<>();
+    private final ArrayList<E> dirtyEntries = new ArrayList<>();
     private boolean open;
 
     WriteBackStore(String name, int capacity, boolean writeBackAtCommit) {
@@ -122,22 +137,68 @@ final class AgentKeyedStores {
       return entries.get(key);
     }
 
-    /** Caches {@code entry} under {@code key}, evicting beyond the capacity. */
+    /** Caches a clean {@code entry} under {@code key}, evicting beyond the capacity. */
     final void cache(String key, E entry) {
-      entries.put(key, entry);
+      E replaced = entries.put(key, entry);
+      if (replaced != null && replaced != entry) {
+        clean(replaced); // superseded by the new entry: nothing of it is to be written
+      }
       Iterator<Map.Entry<String, E>> eldest = entries.entrySet().iterator();
       while (entries.size() > capacity && eldest.hasNext()) {
         Map.Entry<String, E> e = eldest.next();
-        if (e.getValue().dirty) {
+        if (e.getValue().isDirty()) {
           store(e.getKey(), e.getValue());
+          clean(e.getValue());
         }
         eldest.remove();
       }
     }
 
+    /**
+     * Marks the cached {@code entry} of {@code key} as changed, to be written back at the next
+     * commit (or when evicted).
+     */
+    final void markDirty(String key, E entry) {
+      Cached cached = entry; // the flag is private to Cached, not reachable through E
+      if (cached.dirty) {
+        return;
+      }
+      cached.dirty = true;
+      if (dirtyKeys.size() >= 2 * capacity + 16) {
+        dropClean(); // only when no commit writes back: evictions clean entries but not the list
+      }
+      dirtyKeys.add(key);
+      dirtyEntries.add(entry);
+    }
+
+    private static void clean(Cached entry) {
+      entry.dirty = false;
+    }
+
+    private void dropClean() {
+      int kept = 0;
+      for (int i = 0; i < dirtyEntries.size(); i++) {
+        if (dirtyEntries.get(i).isDirty()) {
+          dirtyKeys.set(kept, dirtyKeys.get(i));
+          dirtyEntries.set(kept, dirtyEntries.get(i));
+          kept++;
+        }
+      }
+      dirtyKeys.subList(kept, dirtyKeys.size()).clear();
+      dirtyEntries.subList(kept, dirtyEntries.size()).clear();
+    }
+
+    /** Entries listed for the next write-back, clean ones included (for tests). */
+    final int listedForWriteBack() {
+      return dirtyEntries.size();
+    }
+
     /** Forgets the cached entry of {@code key}, writing nothing. */
     final void forget(String key) {
-      entries.remove(key);
+      E forgotten = entries.remove(key);
+      if (forgotten != null) {
+        clean(forgotten);
+      }
     }
 
     /** Entries held in memory. */
@@ -151,13 +212,16 @@ final class AgentKeyedStores {
         return 0;
       }
       int written = 0;
-      for (Map.Entry<String, E> e : entries.entrySet()) {
-        if (e.getValue().dirty) {
-          store(e.getKey(), e.getValue());
-          e.getValue().dirty = false;
+      for (int i = 0; i < dirtyEntries.size(); i++) {
+        E entry = dirtyEntries.get(i);
+        if (entry.isDirty()) {
+          store(dirtyKeys.get(i), entry);
+          clean(entry);
           written++;
         }
       }
+      dirtyKeys.clear();
+      dirtyEntries.clear();
       return written;
     }
 
@@ -168,7 +232,7 @@ final class AgentKeyedStores {
 
     @Override
     public final void init(StateStoreContext context, StateStore root) {
-      entries.clear();
+      clearCache();
       context.register(root, (key, value) -> {});
       open = true;
     }
@@ -184,6 +248,8 @@ final class AgentKeyedStores {
     @Override
     public final void clearCache() {
       entries.clear();
+      dirtyKeys.clear();
+      dirtyEntries.clear();
     }
 
     @Override
@@ -206,7 +272,7 @@ final class AgentKeyedStores {
 
     @Override
     public final void close() {
-      entries.clear();
+      clearCache();
       open = false;
     }
 

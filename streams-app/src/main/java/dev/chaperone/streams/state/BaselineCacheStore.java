@@ -179,8 +179,7 @@ public final class BaselineCacheStore
     }
     if (!recorded.equals(config)) {
       baseline.reconfigure(config);
-      entry.snapshotDue = true;
-      entry.dirty = true;
+      entry.snapshotDue = true; // marked dirty once cached
     }
     return entry;
   }
@@ -251,7 +250,7 @@ public final class BaselineCacheStore
       if (!config.equals(entry.baseline.config())) {
         entry.baseline.reconfigure(config);
         entry.snapshotDue = true;
-        entry.dirty = true;
+        markDirty(agentId, entry);
       }
       return entry.baseline;
     }
@@ -259,6 +258,9 @@ public final class BaselineCacheStore
     lastHit = false;
     entry = load(agentId, config);
     cache(agentId, entry);
+    if (entry.snapshotDue) {
+      markDirty(agentId, entry);
+    }
     return entry.baseline;
   }
 
@@ -266,19 +268,19 @@ public final class BaselineCacheStore
   public void learned(String agentId, Assessment assessment) {
     Entry entry = entry(agentId);
     entry.baseline.learn(assessment);
-    journal(entry, BaselineJournal.Kind.LEARNED, null, assessment.observation());
+    journal(agentId, entry, BaselineJournal.Kind.LEARNED, null, assessment.observation());
   }
 
   /** Holds the scored event {@code eventId} out of learning, and journals it. */
   public void quarantined(String agentId, String eventId, Observation observation) {
     Entry entry = entry(agentId);
     entry.baseline.quarantine(eventId, observation);
-    journal(entry, BaselineJournal.Kind.QUARANTINED, eventId, observation);
+    journal(agentId, entry, BaselineJournal.Kind.QUARANTINED, eventId, observation);
   }
 
   /** Journals an event that was scored but, too late, not learned. */
   public void scoredOnly(String agentId, Observation observation) {
-    journal(entry(agentId), BaselineJournal.Kind.SCORED, null, observation);
+    journal(agentId, entry(agentId), BaselineJournal.Kind.SCORED, null, observation);
   }
 
   private Entry entry(String agentId) {
@@ -290,8 +292,12 @@ public final class BaselineCacheStore
   }
 
   private void journal(
-      Entry entry, BaselineJournal.Kind kind, String eventId, Observation observation) {
-    entry.dirty = true;
+      String agentId,
+      Entry entry,
+      BaselineJournal.Kind kind,
+      String eventId,
+      Observation observation) {
+    markDirty(agentId, entry);
     if (!writesBackAtCommit()) {
       // written back only when evicted: a snapshot then, so steps need not pile up in memory
       entry.snapshotDue = true;
@@ -315,8 +321,8 @@ public final class BaselineCacheStore
   public void markDirty(String agentId) {
     Entry entry = cached(agentId);
     if (entry != null) {
-      entry.dirty = true;
       entry.snapshotDue = true;
+      markDirty(agentId, entry);
     }
   }
 

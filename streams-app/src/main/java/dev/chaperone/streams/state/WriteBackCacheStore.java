@@ -63,9 +63,8 @@ public final class WriteBackCacheStore<V>
   static final class Entry<V> extends AgentKeyedStores.Cached {
     final V value;
 
-    Entry(V value, boolean dirty) {
+    Entry(V value) {
       this.value = value;
-      this.dirty = dirty;
     }
   }
 
@@ -100,7 +99,7 @@ public final class WriteBackCacheStore<V>
     }
     V loaded = backing.load(key);
     if (loaded != null) {
-      cache(key, new Entry<>(loaded, false));
+      cache(key, new Entry<>(loaded));
     }
     return loaded;
   }
@@ -109,11 +108,11 @@ public final class WriteBackCacheStore<V>
   public void put(String key, V value) {
     Objects.requireNonNull(value, "value");
     Entry<V> entry = cached(key);
-    if (entry != null && entry.value == value) {
-      entry.dirty = true;
-      return;
+    if (entry == null || entry.value != value) {
+      entry = new Entry<>(value);
+      cache(key, entry);
     }
-    cache(key, new Entry<>(value, true));
+    markDirty(key, entry);
   }
 
   /** Forgets {@code key}, in memory and in the backing store. */
