@@ -233,7 +233,8 @@ final class BenchCommand implements Callable<Integer> {
     }
     Path stateDir = Files.createTempDirectory("chaperone-bench-state-");
     String scope = "bench-" + ProcessHandle.current().pid();
-    try (Broker kafka = brokerInProcess ? new InProcess(EmbeddedKafka.start()) : ownJvm()) {
+    try (Broker kafka = brokerInProcess ? new InProcess(EmbeddedKafka.start()) : ownJvm();
+        GcPauses gc = new GcPauses()) {
       SchemaRegistry registry = MockSchemaRegistry.forScope(scope);
       Map<String, Object> settings = new HashMap<>();
       settings.put(ChaperoneConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
@@ -327,6 +328,7 @@ final class BenchCommand implements Callable<Integer> {
         int latencyStart = warmup + events;
         double latencyRequestsBefore = metrics.count(ChaperoneMetrics.COMMIT_REQUESTS);
         double latencyDeferralsBefore = metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS);
+        int detectorGcMark = gc.mark();
         double[] detectorLatency =
             latency(
                 kafka.bootstrapServers(),
@@ -336,6 +338,7 @@ final class BenchCommand implements Callable<Integer> {
                 config.scoresTopic(),
                 BenchCommand::scoredEventId,
                 latencyTrace);
+        GcPauses.Summary detectorGc = gc.since(detectorGcMark);
         Map<String, Object> latencyCommits =
             commits(metrics, latencyRequestsBefore, latencyDeferralsBefore);
         if (paced) {
@@ -382,6 +385,7 @@ final class BenchCommand implements Callable<Integer> {
           List<AgentAction> passSlice =
               measured.subList(latencyStart + latencyEvents, latencyStart + 2 * latencyEvents);
           var actionDeserializer = AvroSerde.forValues(AgentAction.class, registry).deserializer();
+          int passGcMark = gc.mark();
           double[] passLatency =
               latency(
                   kafka.bootstrapServers(),
@@ -391,6 +395,7 @@ final class BenchCommand implements Callable<Integer> {
                   PASSTHROUGH_OUT,
                   value -> actionDeserializer.deserialize(PASSTHROUGH_OUT, value).getEventId(),
                   null);
+          GcPauses.Summary passGc = gc.since(passGcMark);
           detector.streams().resume();
 
           long[] state = stateBytes(detector.streams());
@@ -424,6 +429,8 @@ final class BenchCommand implements Callable<Integer> {
           result.put("passthrough_cores", passCores);
           result.put("detector_commits_backlog", backlogCommits);
           result.put("detector_commits_latency", latencyCommits);
+          result.put("detector_gc_latency", detectorGc.asMap());
+          result.put("passthrough_gc_latency", passGc.asMap());
           print(result);
         }
       }
@@ -1006,6 +1013,13 @@ final class BenchCommand implements Callable<Integer> {
               result.get(p + "_ms"),
               result.get("passthrough_" + p + "_ms")));
     }
+    Console.info(
+        String.format(
+            Locale.ROOT,
+            "%-28s %15s %15s",
+            "GC pauses at " + rate + "/s",
+            gcText(result.get("detector_gc_latency")),
+            gcText(result.get("passthrough_gc_latency"))));
     for (String part : List.of("bench_jvm", "stream_threads", "broker")) {
       Console.info(
           String.format(
@@ -1024,6 +1038,12 @@ final class BenchCommand implements Callable<Integer> {
             result.get("agents"),
             result.get("state_bytes_per_agent"),
             result.get("heap_used_mb")));
+  }
+
+  /** "count (max longest ms)" of a phase's pauses of the bench's JVM. */
+  private static String gcText(Object summary) {
+    Map<?, ?> gc = (Map<?, ?>) summary;
+    return gc.get("pauses") + " (max " + gc.get("longest_ms") + " ms)";
   }
 
   private void progress(String line) {

@@ -71,5 +71,12 @@ class BenchCommandIT {
     assertTrue(json.path("detector_cores").path("broker").asDouble() > 0, json.toString());
     assertTrue(
         json.path("passthrough_cores").path("stream_threads").asDouble() > 0, json.toString());
+    // the bench JVM's pauses in each latency phase: counted, the longest no more than their sum
+    for (String phase : List.of("detector_gc_latency", "passthrough_gc_latency")) {
+      JsonNode gc = json.path(phase);
+      assertTrue(gc.path("pauses").isInt() && gc.path("pauses").asInt() >= 0, phase + " " + json);
+      assertTrue(
+          gc.path("longest_ms").asLong() <= gc.path("total_ms").asLong(), phase + " " + json);
+    }
   }
 }
