@@ -164,7 +164,7 @@ final class AgentKeyedStores {
         return;
       }
       cached.dirty = true;
-      if (dirtyKeys.size() >= 2 * capacity + 16) {
+      if (dirtyKeys.size() >= 2L * capacity + 16) { // long: a capacity near Integer.MAX_VALUE
         dropClean(); // only when no commit writes back: evictions clean entries but not the list
       }
       dirtyKeys.add(key);
