@@ -13,7 +13,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -78,12 +77,54 @@ public final class AgentSightings {
   // chunk key: hour << 16 | chunk number within the hour
   private final TreeMap<Long, Bucket> chunks = new TreeMap<>();
   private final LinkedHashMap<String, Long> credentials = new LinkedHashMap<>();
-  private final TreeSet<Long> dirtyChunks = new TreeSet<>();
-  private final TreeSet<Long> removedChunks = new TreeSet<>();
+  // chunks changed and chunks dropped since the last write-back: a few keys, held unboxed (the
+  // dirty one is re-added at nearly every event)
+  private final ChunkKeys dirtyChunks = new ChunkKeys();
+  private final ChunkKeys removedChunks = new ChunkKeys();
   private boolean credentialsDirty;
   private long newestHour = Long.MIN_VALUE;
   private int ids;
   private long evicted;
+
+  /** A small set of chunk keys, in the order first added. */
+  private static final class ChunkKeys {
+    private long[] keys = new long[4];
+    private int size;
+
+    void add(long key) {
+      for (int i = size - 1; i >= 0; i--) { // the newest chunk is the one re-added
+        if (keys[i] == key) {
+          return;
+        }
+      }
+      if (size == keys.length) {
+        keys = Arrays.copyOf(keys, size * 2);
+      }
+      keys[size++] = key;
+    }
+
+    void remove(long key) {
+      for (int i = 0; i < size; i++) {
+        if (keys[i] == key) {
+          System.arraycopy(keys, i + 1, keys, i, size - i - 1);
+          size--;
+          return;
+        }
+      }
+    }
+
+    int size() {
+      return size;
+    }
+
+    long get(int index) {
+      return keys[index];
+    }
+
+    void clear() {
+      size = 0;
+    }
+  }
 
   /** At most {@link #CHUNK} ids and their times, in arrival order. */
   private static final class Bucket {
@@ -397,10 +438,11 @@ public final class AgentSightings {
       @Override
       public void store(String agentId, AgentSightings sightings) {
         String prefix = AgentKeyedStores.prefix(agentId);
-        for (long chunk : sightings.removedChunks) {
-          store.delete(prefix + chunkSuffix(chunk));
+        for (int i = 0; i < sightings.removedChunks.size(); i++) {
+          store.delete(prefix + chunkSuffix(sightings.removedChunks.get(i)));
         }
-        for (long chunk : sightings.dirtyChunks) {
+        for (int i = 0; i < sightings.dirtyChunks.size(); i++) {
+          long chunk = sightings.dirtyChunks.get(i);
           store.put(prefix + chunkSuffix(chunk), sightings.encodeChunk(chunk));
           sightings.chunks.get(chunk).stored = true;
         }
