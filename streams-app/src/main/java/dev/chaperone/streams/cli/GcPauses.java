@@ -21,9 +21,6 @@ import javax.management.openmbean.CompositeData;
  */
 final class GcPauses implements AutoCloseable {
 
-  /** One pause: when it ended (ms of JVM uptime) and how long it took. */
-  record Pause(long endUptimeMs, long durationMs, String collector, String cause) {}
-
   /** Pauses counted between two marks: how many, their sum and the longest, in milliseconds. */
   record Summary(int pauses, long totalMs, long longestMs) {
     Map<String, Object> asMap() {
@@ -35,7 +32,8 @@ final class GcPauses implements AutoCloseable {
     }
   }
 
-  private final List<Pause> pauses = new ArrayList<>();
+  // how long each pause took, in ms, in the order reported
+  private final List<Long> pauses = new ArrayList<>();
   private final List<NotificationEmitter> emitters = new ArrayList<>();
   private final NotificationListener listener = (notification, handback) -> record(notification);
 
@@ -59,16 +57,12 @@ final class GcPauses implements AutoCloseable {
         notification.getType())) {
       return;
     }
-    GarbageCollectionNotificationInfo info =
-        GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
-    Pause pause =
-        new Pause(
-            info.getGcInfo().getEndTime(),
-            info.getGcInfo().getDuration(),
-            info.getGcName(),
-            info.getGcCause());
+    long durationMs =
+        GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData())
+            .getGcInfo()
+            .getDuration();
     synchronized (pauses) {
-      pauses.add(pause);
+      pauses.add(durationMs);
     }
   }
 
@@ -79,23 +73,16 @@ final class GcPauses implements AutoCloseable {
     }
   }
 
-  /** Every pause reported so far, in the order reported. */
-  List<Pause> all() {
-    synchronized (pauses) {
-      return List.copyOf(pauses);
-    }
-  }
-
   /** The pauses reported since {@code mark}. */
   Summary since(int mark) {
     synchronized (pauses) {
       int count = 0;
       long total = 0;
       long longest = 0;
-      for (Pause pause : pauses.subList(Math.min(mark, pauses.size()), pauses.size())) {
+      for (long pause : pauses.subList(Math.min(mark, pauses.size()), pauses.size())) {
         count++;
-        total += pause.durationMs();
-        longest = Math.max(longest, pause.durationMs());
+        total += pause;
+        longest = Math.max(longest, pause);
       }
       return new Summary(count, total, longest);
     }

@@ -19,7 +19,7 @@ class GcPausesTest {
         Thread.sleep(10); // reported from the JVM's own thread once the collection ended
       }
       GcPauses.Summary summary = gc.since(mark);
-      assertTrue(summary.pauses() >= 1, "pauses since the mark: " + gc.all());
+      assertTrue(summary.pauses() >= 1, "pauses since the mark: " + summary);
       assertTrue(summary.longestMs() <= summary.totalMs(), summary.toString());
       assertEquals(0, gc.since(gc.mark()).pauses(), "nothing after the latest mark");
     }
