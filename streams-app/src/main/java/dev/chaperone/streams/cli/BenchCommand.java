@@ -42,6 +42,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -299,6 +302,7 @@ final class BenchCommand implements Callable<Integer> {
         producer.flush();
         double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
         Map<TopicPartition, Long> backlogEnd = endOffsets(admin, config.actionsTopic());
+        Map<String, Long> writtenBefore = written(admin, config.actionsTopic());
         boolean paced = config.commitPaced();
         long before = metrics.eventsRead();
         double requestsBefore = metrics.count(ChaperoneMetrics.COMMIT_REQUESTS);
@@ -313,6 +317,8 @@ final class BenchCommand implements Callable<Integer> {
             Cpu.detector(kafka).since(detectorCpuStart, detectorSeconds);
         double detectorEps = events / detectorSeconds;
         Map<String, Object> backlogCommits = commits(metrics, requestsBefore, deferralsBefore);
+        Map<String, Object> writesPerEvent =
+            perEvent(writtenBefore, written(admin, config.actionsTopic()), events);
         progress(
             String.format(
                 Locale.ROOT,
@@ -323,6 +329,7 @@ final class BenchCommand implements Callable<Integer> {
                 detectorEps,
                 events / produceSeconds,
                 paced ? commitsText(backlogCommits) : ""));
+        progress("Records written per event scored: " + writesText(writesPerEvent) + ".");
 
         // Latency of the detector, running since it scored the backlog.
         int latencyStart = warmup + events;
@@ -429,6 +436,7 @@ final class BenchCommand implements Callable<Integer> {
           result.put("passthrough_cores", passCores);
           result.put("detector_commits_backlog", backlogCommits);
           result.put("detector_commits_latency", latencyCommits);
+          result.put("detector_writes_per_event", writesPerEvent);
           result.put("detector_gc_latency", detectorGc.asMap());
           result.put("passthrough_gc_latency", passGc.asMap());
           print(result);
@@ -1069,6 +1077,79 @@ final class BenchCommand implements Callable<Integer> {
         "; commits asked for while keeping up: %.0f, held back while behind: %.0f",
         commits.get("requested"),
         commits.get("deferred"));
+  }
+
+  /**
+   * How far each topic but {@code input} and Kafka's own has been written: its partitions' end
+   * offsets, summed. Under exactly-once an offset is a record or a transaction's commit marker (one
+   * per partition and commit, a few hundred in a backlog of 100,000 events).
+   */
+  private static Map<String, Long> written(Admin admin, String input) throws Exception {
+    Set<String> topics = new TreeSet<>(admin.listTopics().names().get());
+    topics.removeIf(t -> t.equals(input) || t.startsWith("__"));
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    admin
+        .describeTopics(topics)
+        .allTopicNames()
+        .get()
+        .forEach(
+            (topic, description) ->
+                description
+                    .partitions()
+                    .forEach(
+                        p ->
+                            latest.put(
+                                new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
+    Map<String, Long> written = new TreeMap<>();
+    admin
+        .listOffsets(latest)
+        .all()
+        .get()
+        .forEach((p, info) -> written.merge(p.topic(), info.offset(), Long::sum));
+    return written;
+  }
+
+  /**
+   * The records written to each topic between {@code before} and {@code after} per event (those
+   * that advanced at all, the most written first), and their {@code total}. Topics of the
+   * detector's application id are named without it.
+   */
+  static Map<String, Object> perEvent(
+      Map<String, Long> before, Map<String, Long> after, long events) {
+    Map<String, Object> perEvent = new LinkedHashMap<>();
+    double total = 0;
+    List<Map.Entry<String, Long>> advanced = new ArrayList<>();
+    after.forEach(
+        (topic, end) -> {
+          long delta = end - before.getOrDefault(topic, 0L);
+          if (delta > 0) {
+            advanced.add(Map.entry(topic, delta));
+          }
+        });
+    advanced.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+    for (Map.Entry<String, Long> topic : advanced) {
+      double share = (double) topic.getValue() / events;
+      total += share;
+      String name =
+          topic.getKey().startsWith(APPLICATION_ID + "-")
+              ? topic.getKey().substring(APPLICATION_ID.length() + 1)
+              : topic.getKey();
+      perEvent.put(name, round(share, 3));
+    }
+    perEvent.put("total", round(total, 3));
+    return perEvent;
+  }
+
+  /** "total (topic n, topic n, ...)" of {@link #perEvent}. */
+  static String writesText(Map<String, Object> perEvent) {
+    StringBuilder topics = new StringBuilder();
+    perEvent.forEach(
+        (topic, n) -> {
+          if (!topic.equals("total")) {
+            topics.append(topics.length() == 0 ? "" : ", ").append(topic).append(' ').append(n);
+          }
+        });
+    return perEvent.get("total") + " (" + topics + ")";
   }
 
   /** The end offsets of {@code topic}'s partitions now. */

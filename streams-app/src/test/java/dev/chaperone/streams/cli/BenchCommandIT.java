@@ -71,6 +71,11 @@ class BenchCommandIT {
     assertTrue(json.path("detector_cores").path("broker").asDouble() > 0, json.toString());
     assertTrue(
         json.path("passthrough_cores").path("stream_threads").asDouble() > 0, json.toString());
+    // every event scored wrote its score, and the detector's state changed in its changelogs
+    JsonNode writes = json.path("detector_writes_per_event");
+    assertTrue(writes.path("chaperone.scores").asDouble() >= 1.0, writes.toString());
+    assertTrue(writes.path("agent-baseline-journal-changelog").asDouble() > 0, writes.toString());
+    assertTrue(writes.path("total").asDouble() > 1.0, writes.toString());
     // the bench JVM's pauses in each latency phase: counted, the longest no more than their sum
     for (String phase : List.of("detector_gc_latency", "passthrough_gc_latency")) {
       JsonNode gc = json.path(phase);

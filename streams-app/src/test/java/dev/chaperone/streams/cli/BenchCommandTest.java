@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The bench times the same hours of the simulated week whenever it runs. */
@@ -26,5 +27,37 @@ class BenchCommandTest {
     assertEquals(List.of(), BenchCommand.brokerJvmOptions("  "));
     assertEquals(
         List.of("-Xmx2g", "-XX:+UseZGC"), BenchCommand.brokerJvmOptions(" -Xmx2g  -XX:+UseZGC "));
+  }
+
+  @Test
+  void shouldCountTheRecordsWrittenPerEventByTopicTheMostWrittenFirst() {
+    Map<String, Long> before =
+        Map.of(
+            "chaperone-bench-agent-sightings-changelog", 500L,
+            "chaperone.scores", 1_000L,
+            "chaperone.alerts", 7L);
+    Map<String, Long> after =
+        Map.of(
+            "chaperone-bench-agent-sightings-changelog", 1_750L,
+            "chaperone.scores", 2_000L,
+            "chaperone.alerts", 7L,
+            "chaperone-bench-credential-uses-repartition", 300L);
+
+    Map<String, Object> perEvent = BenchCommand.perEvent(before, after, 1_000);
+
+    assertEquals(
+        List.of(
+            "agent-sightings-changelog",
+            "chaperone.scores",
+            "credential-uses-repartition",
+            "total"),
+        List.copyOf(perEvent.keySet()));
+    assertEquals(1.25, perEvent.get("agent-sightings-changelog"));
+    assertEquals(1.0, perEvent.get("chaperone.scores"));
+    assertEquals(0.3, perEvent.get("credential-uses-repartition"));
+    assertEquals(2.55, perEvent.get("total"));
+    assertEquals(
+        "2.55 (agent-sightings-changelog 1.25, chaperone.scores 1.0, credential-uses-repartition 0.3)",
+        BenchCommand.writesText(perEvent));
   }
 }
