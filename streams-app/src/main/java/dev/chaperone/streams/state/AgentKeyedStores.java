@@ -34,6 +34,15 @@ final class AgentKeyedStores {
     return store.range(prefix(agentId), agentId + '\u0001');
   }
 
+  /**
+   * Deletes the record of {@code key} without reading it: a null value deletes (and logs a
+   * tombstone) as {@link KeyValueStore#delete} does, but {@code delete} reads the old value to
+   * return it, a RocksDB get for every expired chunk or day of a write-back.
+   */
+  static void remove(KeyValueStore<String, byte[]> store, String key) {
+    store.put(key, null);
+  }
+
   /** Deletes every record of {@code agentId} that carries a suffix. */
   static void deleteAll(KeyValueStore<String, ?> store, String agentId) {
     List<String> keys = new ArrayList<>();

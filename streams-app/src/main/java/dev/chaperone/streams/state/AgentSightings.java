@@ -439,7 +439,7 @@ public final class AgentSightings {
       public void store(String agentId, AgentSightings sightings) {
         String prefix = AgentKeyedStores.prefix(agentId);
         for (int i = 0; i < sightings.removedChunks.size(); i++) {
-          store.delete(prefix + chunkSuffix(sightings.removedChunks.get(i)));
+          AgentKeyedStores.remove(store, prefix + chunkSuffix(sightings.removedChunks.get(i)));
         }
         for (int i = 0; i < sightings.dirtyChunks.size(); i++) {
           long chunk = sightings.dirtyChunks.get(i);

@@ -205,7 +205,12 @@ public final class BaselineCacheStore
    * batches of the old one are ignored from now on, and overwritten slot by slot.
    */
   private void snapshot(String agentId, Entry entry) {
-    writeTo(agentId, entry.baseline, backing::put, days::put, days::delete);
+    writeTo(
+        agentId,
+        entry.baseline,
+        backing::put,
+        days::put,
+        day -> AgentKeyedStores.remove(days, day));
     entry.generation++;
     journal.put(
         AgentKeyedStores.prefix(agentId) + HEAD_SUFFIX,

@@ -221,7 +221,10 @@ class AgentSightingsTest {
     assertTrue(puts.size() <= AgentSightings.KEPT_HOURS + 1, puts.size() + " chunks");
   }
 
-  /** {@code store}, recording the key of every put, and of every delete as "deleted KEY". */
+  /**
+   * {@code store}, recording the key of every put, and of every delete (a put of null, or {@code
+   * delete}) as "deleted KEY".
+   */
   @SuppressWarnings("unchecked")
   private static KeyValueStore<String, byte[]> recordingPuts(
       KeyValueStore<String, byte[]> store, List<String> puts) {
@@ -231,7 +234,7 @@ class AgentSightingsTest {
             new Class<?>[] {KeyValueStore.class},
             (proxy, method, args) -> {
               if (method.getName().equals("put")) {
-                puts.add((String) args[0]);
+                puts.add(args[1] == null ? "deleted " + args[0] : (String) args[0]);
               } else if (method.getName().equals("delete")) {
                 puts.add("deleted " + args[0]);
               }
