@@ -128,22 +128,42 @@ class DetectionScaleOutIT {
           EVENTS - scores.size());
       // Every agent's baseline was written back to its (logged) store by the commits, not only
       // kept in the in-memory cache.
-      java.util.Set<String> baselined = new java.util.TreeSet<>();
-      for (ChaperoneApp app : apps) {
-        app.streams()
-            .store(
-                org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(
-                    dev.chaperone.streams.ChaperoneTopology.BASELINES_STORE,
-                    org.apache.kafka.streams.state.QueryableStoreTypes
-                        .<String, byte[]>keyValueStore()))
-            .all()
-            .forEachRemaining(kv -> baselined.add(kv.key));
-      }
-      assertEquals(AGENTS, baselined.size(), run + ": baselines in the stores");
+      assertEquals(AGENTS, baselined(apps).size(), run + ": baselines in the stores");
       return alerts;
     } finally {
       for (ChaperoneApp app : apps) {
         app.close(Duration.ofSeconds(30));
+      }
+    }
+  }
+
+  /**
+   * The agents with a baseline in the instances' stores. A store cannot be queried while its stream
+   * thread takes up newly assigned tasks (after an instance joined or left, a thread may still be
+   * restoring when the last score is readable): read again until every thread runs.
+   */
+  private static java.util.Set<String> baselined(List<ChaperoneApp> apps)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      try {
+        java.util.Set<String> baselined = new java.util.TreeSet<>();
+        for (ChaperoneApp app : apps) {
+          app.streams()
+              .store(
+                  org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(
+                      dev.chaperone.streams.ChaperoneTopology.BASELINES_STORE,
+                      org.apache.kafka.streams.state.QueryableStoreTypes
+                          .<String, byte[]>keyValueStore()))
+              .all()
+              .forEachRemaining(kv -> baselined.add(kv.key));
+        }
+        return baselined;
+      } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
       }
     }
   }

@@ -44,6 +44,22 @@ class ChaperoneConfigTest {
   }
 
   @Test
+  void shouldRunAStreamThreadPerCoreUpToThePartitionsUnlessToldOtherwise() {
+    ChaperoneConfig sixPartitions = new ChaperoneConfig(Map.of());
+    ChaperoneConfig twoPartitions =
+        new ChaperoneConfig(Map.of(ChaperoneConfig.TOPICS_PARTITIONS_CONFIG, "2"));
+
+    assertEquals(1, sixPartitions.defaultStreamThreads(1));
+    assertEquals(4, sixPartitions.defaultStreamThreads(4));
+    assertEquals(6, sixPartitions.defaultStreamThreads(64), "a thread per task at most");
+    assertEquals(2, twoPartitions.defaultStreamThreads(8));
+    assertEquals(1, twoPartitions.defaultStreamThreads(0));
+    assertEquals(
+        sixPartitions.defaultStreamThreads(Runtime.getRuntime().availableProcessors()),
+        sixPartitions.streamsProperties().get(StreamsConfig.NUM_STREAM_THREADS_CONFIG));
+  }
+
+  @Test
   void shouldCommitEvery50MsUnderExactlyOnceUnlessToldOtherwise() {
     ChaperoneConfig defaults = new ChaperoneConfig(Map.of());
     ChaperoneConfig given =
