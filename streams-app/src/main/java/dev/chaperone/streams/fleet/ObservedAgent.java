@@ -7,6 +7,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
@@ -25,16 +26,73 @@ public final class ObservedAgent {
   private long firstSeenMs;
   private long lastSeenMs;
   private long events;
-  private final List<String> tools;
-  private final List<String> tokenIds;
+  private final Remembered tools;
+  private final Remembered tokenIds;
 
   private ObservedAgent(
       long firstSeenMs, long lastSeenMs, long events, List<String> tools, List<String> tokenIds) {
     this.firstSeenMs = firstSeenMs;
     this.lastSeenMs = lastSeenMs;
     this.events = events;
-    this.tools = tools;
-    this.tokenIds = tokenIds;
+    this.tools = new Remembered(tools, MAX_TOOLS);
+    this.tokenIds = new Remembered(tokenIds, MAX_TOKENS);
+  }
+
+  /**
+   * Values in the order first seen, at most {@code cap}, the oldest first out; with their hashes,
+   * so that a lookup compares strings only on a matching hash (token ids of one agent share long
+   * prefixes), and their encoding, kept until they change (an entry is encoded at every commit that
+   * saw its agent, and its tools seldom change).
+   */
+  private static final class Remembered {
+    final List<String> values;
+    final int cap;
+    int[] hashes;
+    byte[] encoded;
+
+    Remembered(List<String> values, int cap) {
+      this.values = values;
+      this.cap = cap;
+      this.hashes = new int[Math.max(4, values.size())];
+      for (int i = 0; i < values.size(); i++) {
+        hashes[i] = values.get(i).hashCode();
+      }
+    }
+
+    void remember(String value) {
+      if (value == null) {
+        return;
+      }
+      int size = values.size();
+      int hash = value.hashCode();
+      // the newest first: a session repeats its token and often its tool
+      for (int i = size - 1; i >= 0; i--) {
+        if (hashes[i] == hash && values.get(i).equals(value)) {
+          return;
+        }
+      }
+      if (size == cap) {
+        values.remove(0);
+        System.arraycopy(hashes, 1, hashes, 0, size - 1);
+        size--;
+      } else if (size == hashes.length) {
+        hashes = Arrays.copyOf(hashes, Math.min(cap, size * 2));
+      }
+      values.add(value);
+      hashes[size] = hash;
+      encoded = null;
+    }
+
+    void writeTo(DataOutputStream out) throws IOException {
+      if (encoded == null) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(2 + 24 * values.size());
+        try (DataOutputStream list = new DataOutputStream(bytes)) {
+          writeList(list, values);
+        }
+        encoded = bytes.toByteArray();
+      }
+      out.write(encoded);
+    }
   }
 
   /** An agent first seen at {@code occurredAtMs}, with no actions counted yet. */
@@ -47,22 +105,8 @@ public final class ObservedAgent {
     events++;
     firstSeenMs = Math.min(firstSeenMs, occurredAtMs);
     lastSeenMs = Math.max(lastSeenMs, occurredAtMs);
-    remember(tools, tool, MAX_TOOLS);
-    remember(tokenIds, tokenId, MAX_TOKENS);
-  }
-
-  private static void remember(List<String> values, String value, int cap) {
-    // the newest first: a session repeats its token and often its tool, and token ids of one
-    // agent share long prefixes that make every other comparison slow
-    if (value == null
-        || (!values.isEmpty() && values.get(values.size() - 1).equals(value))
-        || values.contains(value)) {
-      return;
-    }
-    if (values.size() == cap) {
-      values.remove(0);
-    }
-    values.add(value);
+    tools.remember(tool);
+    tokenIds.remember(tokenId);
   }
 
   public long firstSeenMs() {
@@ -78,24 +122,24 @@ public final class ObservedAgent {
   }
 
   public List<String> tools() {
-    return Collections.unmodifiableList(tools);
+    return Collections.unmodifiableList(tools.values);
   }
 
   public List<String> tokenIds() {
-    return Collections.unmodifiableList(tokenIds);
+    return Collections.unmodifiableList(tokenIds.values);
   }
 
   /** Compact binary form for the state store, led by a format version byte. */
   public byte[] encode() {
     ByteArrayOutputStream bytes =
-        new ByteArrayOutputStream(64 + 24 * (tools.size() + tokenIds.size()));
+        new ByteArrayOutputStream(64 + 24 * (tools.values.size() + tokenIds.values.size()));
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeByte(FORMAT_VERSION);
       out.writeLong(firstSeenMs);
       out.writeLong(lastSeenMs);
       out.writeLong(events);
-      writeList(out, tools);
-      writeList(out, tokenIds);
+      tools.writeTo(out);
+      tokenIds.writeTo(out);
     } catch (IOException e) {
       throw new IllegalStateException("cannot encode observed agent", e);
     }

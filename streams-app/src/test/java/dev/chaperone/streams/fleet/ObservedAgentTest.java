@@ -30,6 +30,17 @@ class ObservedAgentTest {
       agent.accept(T0 + i, tool, token);
       remember(tools, tool, ObservedAgent.MAX_TOOLS);
       remember(tokens, token, ObservedAgent.MAX_TOKENS);
+      if (i % 97 == 0) {
+        // encoded now and then, as commits do: what changed since is in the next encoding
+        ObservedAgent written = ObservedAgent.decode(agent.encode());
+        assertEquals(tools, written.tools(), "tools after action " + i);
+        assertEquals(tokens, written.tokenIds(), "tokens after action " + i);
+        // and what was decoded goes on remembering as the original does
+        written.accept(T0 + i, "tool-new-" + i, null);
+        assertEquals("tool-new-" + i, written.tools().get(written.tools().size() - 1));
+        assertEquals(Math.min(tools.size() + 1, ObservedAgent.MAX_TOOLS), written.tools().size());
+        assertEquals(written.tools(), ObservedAgent.decode(written.encode()).tools());
+      }
     }
 
     // Then it holds what a plain list with first-in-first-out would, and encodes it back
