@@ -54,7 +54,11 @@ public final class ChaperoneApp implements AutoCloseable {
     streamsMetrics = new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams);
     streamsMetrics.bindTo(metrics.registry());
     streams.start();
-    LOG.info("Chaperone {} started against {}", config.applicationId(), config.bootstrapServers());
+    LOG.info(
+        "Chaperone {} started against {} with {} stream threads",
+        config.applicationId(),
+        config.bootstrapServers(),
+        props.get(StreamsConfig.NUM_STREAM_THREADS_CONFIG));
   }
 
   private static Map<String, Object> adminClientProps(Map<String, Object> streamsProps) {
