@@ -688,6 +688,7 @@ final class BenchCommand implements Callable<Integer> {
     BaselineConfig baselineConfig = DetectProcessor.baselineConfigOf(EffectiveConfig.DEFAULTS);
     Instant from = until.minus(Duration.ofDays(historyDays));
     Properties props = benchProducerProps(bootstrap);
+    AtomicReference<Exception> failed = new AtomicReference<>();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
       List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
       for (int i = 0; i < fleet.agents().size(); i++) {
@@ -707,10 +708,20 @@ final class BenchCommand implements Callable<Integer> {
             key -> records.add(record(days, partition, key, null)));
         for (ProducerRecord<byte[], byte[]> r : records) {
           bytes += r.key().length + (r.value() == null ? 0 : r.value().length);
-          producer.send(r);
+          producer.send(
+              r,
+              (metadata, e) -> {
+                if (e != null) {
+                  failed.compareAndSet(null, e);
+                }
+              });
         }
       }
       producer.flush();
+    }
+    if (failed.get() != null) { // every send has completed after the flush
+      throw new IllegalStateException(
+          "pre-built baselines not written to the changelogs: " + failed.get(), failed.get());
     }
     progress(
         String.format(
@@ -1226,6 +1237,13 @@ final class BenchCommand implements Callable<Integer> {
   private static Properties benchProducerProps(String bootstrap) {
     Properties props = LocalRuns.producerProps(bootstrap);
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+    // The bench writes to topics created moments before (changelogs, registry, actions). Right
+    // after a topic is created a first batch can be refused (NOT_LEADER_OR_FOLLOWER) while the
+    // next one to the partition is accepted, and the broker then refuses the first as out of
+    // sequence until the delivery timeout drops it (KAFKA-15591; in one CI run that cost 120 s and
+    // the pre-built baselines). One batch in flight per broker cannot be overtaken, as in `demo`
+    // and `simulate`.
+    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     return props;
   }
 }
