@@ -1237,13 +1237,6 @@ final class BenchCommand implements Callable<Integer> {
   private static Properties benchProducerProps(String bootstrap) {
     Properties props = LocalRuns.producerProps(bootstrap);
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    // The bench writes to topics created moments before (changelogs, registry, actions). Right
-    // after a topic is created a first batch can be refused (NOT_LEADER_OR_FOLLOWER) while the
-    // next one to the partition is accepted, and the broker then refuses the first as out of
-    // sequence until the delivery timeout drops it (KAFKA-15591; in one CI run that cost 120 s and
-    // the pre-built baselines). One batch in flight per broker cannot be overtaken, as in `demo`
-    // and `simulate`.
-    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     return props;
   }
 }

@@ -42,7 +42,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.StreamsConfig;
@@ -144,7 +143,7 @@ final class DemoCommand implements Callable<Integer> {
         LocalRuns.awaitRunning(app.streams());
         watcher.start();
         try (KafkaProducer<byte[], byte[]> producer =
-            new KafkaProducer<>(producerProps(kafka.bootstrapServers()))) {
+            new KafkaProducer<>(LocalRuns.producerProps(kafka.bootstrapServers()))) {
           Producing out = new Producing(producer, config, registry);
           out.registrations(fleet.registrations(attackAt.minus(Duration.ofDays(days + 5))));
 
@@ -533,12 +532,5 @@ final class DemoCommand implements Callable<Integer> {
 
   private static double processed(ChaperoneMetrics metrics) {
     return metrics.eventsRead();
-  }
-
-  private static Properties producerProps(String bootstrap) {
-    Properties props = LocalRuns.producerProps(bootstrap);
-    // see SimulateCommand: no batch may overtake a refused first one
-    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
-    return props;
   }
 }

@@ -27,7 +27,15 @@ final class LocalRuns {
     }
   }
 
-  /** An idempotent byte-array producer's settings for {@code bootstrap}. */
+  /**
+   * An idempotent byte-array producer's settings for {@code bootstrap}, with one request in flight
+   * per broker: local runs write to topics created moments before (the demo's and the bench's
+   * inputs, the bench's changelogs). Right after a topic is created a first batch can be refused
+   * (NOT_LEADER_OR_FOLLOWER) while the next one to the partition is accepted, and the broker then
+   * refuses the first as out of sequence until the delivery timeout drops it (KAFKA-15591; in one
+   * CI run that cost the bench 120 s and its pre-built baselines). One in flight cannot be
+   * overtaken. {@code simulate} does the same.
+   */
   static Properties producerProps(String bootstrap) {
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -35,6 +43,7 @@ final class LocalRuns {
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     return props;
   }
 
