@@ -453,7 +453,7 @@ final class BenchCommand implements Callable<Integer> {
    * CPU time used so far by this JVM, by its stream threads of one application id and by the
    * broker's process: measured around a phase, it says where that phase's time went.
    */
-  private record Cpu(long process, long streamThreads, long broker) {
+  private record Cpu(long process, Map<Long, Long> streamThreads, long broker) {
 
     /** For the detector's threads: the pass-through's application id extends the detector's. */
     static Cpu detector(Broker broker) {
@@ -469,12 +469,12 @@ final class BenchCommand implements Callable<Integer> {
       var os =
           (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-      long stream = 0;
+      Map<Long, Long> stream = new HashMap<>();
       for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
         if (info != null
             && ofApplication.test(info.getThreadName())
             && info.getThreadName().contains("StreamThread")) {
-          stream += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+          stream.put(info.getThreadId(), Math.max(0, threads.getThreadCpuTime(info.getThreadId())));
         }
       }
       return new Cpu(os.getProcessCpuTime(), stream, broker.cpuNanos());
@@ -484,7 +484,16 @@ final class BenchCommand implements Callable<Integer> {
     Map<String, Object> since(Cpu start, double seconds) {
       Map<String, Object> cores = new LinkedHashMap<>();
       cores.put("bench_jvm", round((process - start.process) / 1e9 / seconds, 2));
-      cores.put("stream_threads", round((streamThreads - start.streamThreads) / 1e9 / seconds, 2));
+      long allStreamThreads = 0;
+      long busiest = 0;
+      for (Map.Entry<Long, Long> thread : streamThreads.entrySet()) {
+        long used = thread.getValue() - start.streamThreads.getOrDefault(thread.getKey(), 0L);
+        allStreamThreads += used;
+        busiest = Math.max(busiest, used);
+      }
+      cores.put("stream_threads", round(allStreamThreads / 1e9 / seconds, 2));
+      // a stream thread near 1.0 is the bottleneck whatever the others do
+      cores.put("busiest_stream_thread", round(busiest / 1e9 / seconds, 2));
       cores.put("broker", round((broker - start.broker) / 1e9 / seconds, 2));
       return cores;
     }
@@ -1015,11 +1024,11 @@ final class BenchCommand implements Callable<Integer> {
       return;
     }
     Console.info("");
-    Console.info(String.format(Locale.ROOT, "%-28s %15s %15s", "", "detector", "pass-through"));
+    Console.info(String.format(Locale.ROOT, "%-34s %15s %15s", "", "detector", "pass-through"));
     Console.info(
         String.format(
             Locale.ROOT,
-            "%-28s %15s %15s",
+            "%-34s %15s %15s",
             "throughput (events/s)",
             result.get("detector_eps"),
             result.get("passthrough_eps")));
@@ -1027,7 +1036,7 @@ final class BenchCommand implements Callable<Integer> {
       Console.info(
           String.format(
               Locale.ROOT,
-              "%-28s %15s %15s",
+              "%-34s %15s %15s",
               p + " latency (ms) at " + rate + "/s",
               result.get(p + "_ms"),
               result.get("passthrough_" + p + "_ms")));
@@ -1035,15 +1044,15 @@ final class BenchCommand implements Callable<Integer> {
     Console.info(
         String.format(
             Locale.ROOT,
-            "%-28s %15s %15s",
+            "%-34s %15s %15s",
             "GC pauses at " + rate + "/s",
             gcText(result.get("detector_gc_latency")),
             gcText(result.get("passthrough_gc_latency"))));
-    for (String part : List.of("bench_jvm", "stream_threads", "broker")) {
+    for (String part : List.of("bench_jvm", "stream_threads", "busiest_stream_thread", "broker")) {
       Console.info(
           String.format(
               Locale.ROOT,
-              "%-28s %15s %15s",
+              "%-34s %15s %15s",
               "cores busy: " + part.replace('_', ' '),
               ((Map<?, ?>) result.get("detector_cores")).get(part),
               ((Map<?, ?>) result.get("passthrough_cores")).get(part)));

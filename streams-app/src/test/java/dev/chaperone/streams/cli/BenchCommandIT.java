@@ -71,6 +71,14 @@ class BenchCommandIT {
     assertTrue(json.path("detector_cores").path("broker").asDouble() > 0, json.toString());
     assertTrue(
         json.path("passthrough_cores").path("stream_threads").asDouble() > 0, json.toString());
+    // the busiest stream thread did part of the work of all of them
+    for (String phase : List.of("detector_cores", "passthrough_cores")) {
+      JsonNode cores = json.path(phase);
+      assertTrue(cores.path("busiest_stream_thread").asDouble() > 0, phase + " " + json);
+      assertTrue(
+          cores.path("busiest_stream_thread").asDouble() <= cores.path("stream_threads").asDouble(),
+          phase + " " + json);
+    }
     // every event scored wrote its score, and the detector's state changed in its changelogs
     JsonNode writes = json.path("detector_writes_per_event");
     assertTrue(writes.path("chaperone.scores").asDouble() >= 1.0, writes.toString());
