@@ -223,6 +223,7 @@ final class BenchCommand implements Callable<Integer> {
           "Days of history each agent's pre-built baseline learns (default ${DEFAULT-VALUE}).")
   int historyDays;
 
+  private static final String PASSTHROUGH_IN = "bench.passthrough-in";
   private static final String PASSTHROUGH_OUT = "bench.passthrough";
   private static final String APPLICATION_ID = "chaperone-bench";
   private static final String PASSTHROUGH_ID = "chaperone-bench-passthrough";
@@ -354,28 +355,35 @@ final class BenchCommand implements Callable<Integer> {
                   Locale.ROOT, "Detector at %,d events/s%s.", rate, commitsText(latencyCommits)));
         }
 
-        // The same warm-up and backlog through the pass-through, timed over the backlog alone.
+        // The same warm-up and backlog through the pass-through, from a topic of its own, timed
+        // over the backlog alone: produced while it is paused after the warm-up, as for the
+        // detector, so that every stream thread starts on its share of the backlog together.
         detector.streams().pause();
-        AtomicLong passed = new AtomicLong();
-        AtomicLong warmedAt = new AtomicLong();
-        AtomicReference<Cpu> passCpuStart = new AtomicReference<>();
-        Runnable warmed =
-            () -> {
-              warmedAt.set(System.nanoTime());
-              passCpuStart.set(Cpu.passthrough(kafka));
+        Function<AgentAction, ProducerRecord<byte[], byte[]>> passRecord =
+            a -> {
+              ProducerRecord<byte[], byte[]> r = record.apply(a);
+              return new ProducerRecord<>(PASSTHROUGH_IN, r.key(), r.value());
             };
+        AtomicLong passed = new AtomicLong();
         try (KafkaStreams passthrough =
-            passthrough(
-                kafka.bootstrapServers(), config, registry, stateDir, passed, warmup, warmed)) {
-          if (warmup == 0) {
-            warmed.run();
-          }
+            passthrough(kafka.bootstrapServers(), config, registry, stateDir, passed)) {
+          measured.subList(0, warmup).forEach(a -> producer.send(passRecord.apply(a)));
+          producer.flush();
           passthrough.start();
+          awaitCount(passed::get, warmup);
+          passthrough.pause();
+          measured
+              .subList(warmup, warmup + events)
+              .forEach(a -> producer.send(passRecord.apply(a)));
+          producer.flush();
+          Map<TopicPartition, Long> passBacklogEnd = endOffsets(admin, PASSTHROUGH_IN);
+          long passStart = System.nanoTime();
+          Cpu passCpuStart = Cpu.passthrough(kafka);
+          passthrough.resume();
           awaitCount(passed::get, warmup + (long) events);
-          awaitCommitted(admin, PASSTHROUGH_ID, backlogEnd);
-          double passSeconds = (System.nanoTime() - warmedAt.get()) / 1e9;
-          Map<String, Object> passCores =
-              Cpu.passthrough(kafka).since(passCpuStart.get(), passSeconds);
+          awaitCommitted(admin, PASSTHROUGH_ID, passBacklogEnd);
+          double passSeconds = (System.nanoTime() - passStart) / 1e9;
+          Map<String, Object> passCores = Cpu.passthrough(kafka).since(passCpuStart, passSeconds);
           double passthroughEps = events / passSeconds;
           progress(
               String.format(
@@ -387,8 +395,7 @@ final class BenchCommand implements Callable<Integer> {
                   passthroughEps,
                   warmup));
 
-          // Latency of the pass-through, once it has copied the detector's latency events too.
-          awaitCount(passed::get, latencyStart + (long) latencyEvents);
+          // Latency of the pass-through, running since it copied the backlog.
           List<AgentAction> passSlice =
               measured.subList(latencyStart + latencyEvents, latencyStart + 2 * latencyEvents);
           var actionDeserializer = AvroSerde.forValues(AgentAction.class, registry).deserializer();
@@ -397,7 +404,7 @@ final class BenchCommand implements Callable<Integer> {
               latency(
                   kafka.bootstrapServers(),
                   producer,
-                  record,
+                  passRecord,
                   passSlice,
                   PASSTHROUGH_OUT,
                   value -> actionDeserializer.deserialize(PASSTHROUGH_OUT, value).getEventId(),
@@ -785,23 +792,24 @@ final class BenchCommand implements Callable<Integer> {
       ChaperoneConfig config,
       SchemaRegistry registry,
       Path stateDir,
-      AtomicLong passed,
-      long warmup,
-      Runnable warmed) {
+      AtomicLong passed) {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       admin
-          .createTopics(List.of(new NewTopic(PASSTHROUGH_OUT, config.topicPartitions(), (short) 1)))
+          .createTopics(
+              List.of(
+                  new NewTopic(PASSTHROUGH_IN, config.topicPartitions(), (short) 1),
+                  new NewTopic(PASSTHROUGH_OUT, config.topicPartitions(), (short) 1)))
           .all()
           .get();
     } catch (Exception e) {
-      throw new IllegalStateException("cannot create " + PASSTHROUGH_OUT, e);
+      throw new IllegalStateException("cannot create the pass-through's topics", e);
     }
     var serde = AvroSerde.forValues(AgentAction.class, registry);
     StreamsBuilder builder = new StreamsBuilder();
     // The detector's commit policy too: paced by load (CommitPacer) when the detector's is.
     CommitPacer pacer = config.commitPacer(ChaperoneMetrics.inMemory());
-    builder.stream(config.actionsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+    builder.stream(PASSTHROUGH_IN, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
         .processValues(
             () ->
                 new FixedKeyProcessor<byte[], byte[], byte[]>() {
@@ -819,9 +827,7 @@ final class BenchCommand implements Callable<Integer> {
                     pacer.onRecord(context);
                     AgentAction action =
                         serde.deserializer().deserialize(config.actionsTopic(), record.value());
-                    if (passed.incrementAndGet() == warmup) {
-                      warmed.run();
-                    }
+                    passed.incrementAndGet();
                     context.forward(
                         record.withValue(serde.serializer().serialize(PASSTHROUGH_OUT, action)));
                   }
