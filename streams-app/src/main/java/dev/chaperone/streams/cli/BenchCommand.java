@@ -36,6 +36,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,7 +70,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -276,12 +276,16 @@ final class BenchCommand implements Callable<Integer> {
               Admin.create(
                   Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
         var serializer = AvroSerde.forValues(AgentAction.class, registry).serializer();
+        // an action as its agent's record in `topic` (encoded as for the actions topic)
+        Function<String, Function<AgentAction, ProducerRecord<byte[], byte[]>>> recordIn =
+            topic ->
+                a ->
+                    new ProducerRecord<>(
+                        topic,
+                        a.getAgentId().getBytes(StandardCharsets.UTF_8),
+                        serializer.serialize(config.actionsTopic(), a));
         Function<AgentAction, ProducerRecord<byte[], byte[]>> record =
-            a ->
-                new ProducerRecord<>(
-                    config.actionsTopic(),
-                    a.getAgentId().getBytes(StandardCharsets.UTF_8),
-                    serializer.serialize(config.actionsTopic(), a));
+            recordIn.apply(config.actionsTopic());
         long restoreStart = System.nanoTime();
         detector.start();
         LocalRuns.awaitRunning(detector.streams());
@@ -360,10 +364,7 @@ final class BenchCommand implements Callable<Integer> {
         // detector, so that every stream thread starts on its share of the backlog together.
         detector.streams().pause();
         Function<AgentAction, ProducerRecord<byte[], byte[]>> passRecord =
-            a -> {
-              ProducerRecord<byte[], byte[]> r = record.apply(a);
-              return new ProducerRecord<>(PASSTHROUGH_IN, r.key(), r.value());
-            };
+            recordIn.apply(PASSTHROUGH_IN);
         AtomicLong passed = new AtomicLong();
         try (KafkaStreams passthrough =
             passthrough(kafka.bootstrapServers(), config, registry, stateDir, passed)) {
@@ -1113,25 +1114,8 @@ final class BenchCommand implements Callable<Integer> {
   private static Map<String, Long> written(Admin admin, String input) throws Exception {
     Set<String> topics = new TreeSet<>(admin.listTopics().names().get());
     topics.removeIf(t -> t.equals(input) || t.startsWith("__"));
-    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-    admin
-        .describeTopics(topics)
-        .allTopicNames()
-        .get()
-        .forEach(
-            (topic, description) ->
-                description
-                    .partitions()
-                    .forEach(
-                        p ->
-                            latest.put(
-                                new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
     Map<String, Long> written = new TreeMap<>();
-    admin
-        .listOffsets(latest)
-        .all()
-        .get()
-        .forEach((p, info) -> written.merge(p.topic(), info.offset(), Long::sum));
+    endOffsets(admin, topics).forEach((p, end) -> written.merge(p.topic(), end, Long::sum));
     return written;
   }
 
@@ -1180,11 +1164,25 @@ final class BenchCommand implements Callable<Integer> {
 
   /** The end offsets of {@code topic}'s partitions now. */
   private static Map<TopicPartition, Long> endOffsets(Admin admin, String topic) throws Exception {
+    return endOffsets(admin, List.of(topic));
+  }
+
+  /** The end offsets of the partitions of every topic of {@code topics} now. */
+  private static Map<TopicPartition, Long> endOffsets(Admin admin, Collection<String> topics)
+      throws Exception {
     Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-    for (TopicPartitionInfo p :
-        admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
-      latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
-    }
+    admin
+        .describeTopics(topics)
+        .allTopicNames()
+        .get()
+        .forEach(
+            (topic, description) ->
+                description
+                    .partitions()
+                    .forEach(
+                        p ->
+                            latest.put(
+                                new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
     Map<TopicPartition, Long> ends = new HashMap<>();
     admin.listOffsets(latest).all().get().forEach((p, info) -> ends.put(p, info.offset()));
     return ends;
