@@ -8,9 +8,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -36,10 +39,20 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * behind the newest use (a window and a day of lateness); at most {@value #MAX_CREDENTIALS}, the
  * oldest first out.
  *
- * <p>Persistence: {@link #backing} keeps one record per chunk and one for the credentials in a
- * key-value store, under the agent id, a NUL and a suffix; a write-back writes only the chunks
- * changed since the last one (full chunks are never rewritten), so a commit costs at most about a
- * kilobyte per active agent whatever its rate or history. Not thread-safe.
+ * <p>Persistence: {@link #backing} keeps one record per chunk in a key-value store, under the agent
+ * id, a NUL and a suffix; a write-back writes only the chunks changed since the last one (full
+ * chunks are never rewritten), so a commit costs at most about a kilobyte per active agent whatever
+ * its rate or history. A credential is written in the record of the chunk that holds its event,
+ * which is rewritten at that commit anyway: a new credential (with a token per session, nearly
+ * every session's first event has one) costs no record of its own. Only a credential with no chunk
+ * to go into (its use recorded without an event) is kept in a record of the agent's own, which is
+ * also the layout before credentials went into chunks: a load takes such a record into the newest
+ * chunk, and the next write-back deletes it. A credential dropped from memory (by the cap, or by
+ * age) stays in its chunk's record until that chunk is rewritten or goes, and one used again stays
+ * under its earlier chunk too: a load keeps the newest time of each and applies the cap and the age
+ * again. A chunk dropped while its credentials are within their 48 hours (by {@link
+ * #MAX_EVENT_IDS}, for a flooding agent) takes them along, so they are forwarded once more at their
+ * next use. Not thread-safe.
  */
 public final class AgentSightings {
 
@@ -70,18 +83,28 @@ public final class AgentSightings {
   private static final long KEPT_CREDENTIAL_MS = 2 * WINDOW_MS;
 
   private static final byte FORMAT_VERSION = 1;
+
+  /** A chunk record followed by the credentials it holds. */
+  private static final byte CHUNK_WITH_CREDENTIALS_VERSION = 2;
+
   private static final String CREDENTIALS_SUFFIX = "c";
   private static final String HOUR_SUFFIX = "h";
 
   private final LongLongMap latest = new LongLongMap();
   // chunk key: hour << 16 | chunk number within the hour
   private final TreeMap<Long, Bucket> chunks = new TreeMap<>();
-  private final LinkedHashMap<String, Long> credentials = new LinkedHashMap<>();
+  // oldest use first
+  private final LinkedHashMap<String, Credential> credentials = new LinkedHashMap<>();
   // chunks changed and chunks dropped since the last write-back: a few keys, held unboxed (the
   // dirty one is re-added at nearly every event)
   private final ChunkKeys dirtyChunks = new ChunkKeys();
   private final ChunkKeys removedChunks = new ChunkKeys();
-  private boolean credentialsDirty;
+  // the chunk that took the id of the last event recorded, NO_CHUNK when it took none
+  private long lastChunk = NO_CHUNK;
+  // credentials in no chunk: their record changed since written; it is in the store
+  private int unplaced;
+  private boolean unplacedDirty;
+  private boolean unplacedStored;
   private long newestHour = Long.MIN_VALUE;
   private int ids;
   private long evicted;
@@ -126,6 +149,17 @@ public final class AgentSightings {
     }
   }
 
+  /** A credential's latest forwarded use, and the chunk whose record holds it. */
+  private static final class Credential {
+    final long time;
+    final long chunk; // NO_CHUNK: in the agent's credentials record
+
+    Credential(long time, long chunk) {
+      this.time = time;
+      this.chunk = chunk;
+    }
+  }
+
   /** At most {@link #CHUNK} ids and their times, in arrival order. */
   private static final class Bucket {
     long[] hashes = new long[4];
@@ -133,6 +167,7 @@ public final class AgentSightings {
     int size;
     long newest = Long.MIN_VALUE;
     boolean stored; // written to the store at least once: dropping it must delete it there
+    List<String> credentials = List.of(); // the credentials whose newest use its record holds
 
     void add(long hash, long time) {
       if (size == hashes.length) {
@@ -152,6 +187,7 @@ public final class AgentSightings {
 
   /** True the first time {@code eventId} is seen within {@link #WINDOW_MS} of {@code atMs}. */
   public boolean firstEvent(String eventId, long atMs) {
+    lastChunk = NO_CHUNK;
     long hour = Math.floorDiv(atMs, HOUR_MS);
     if (newestHour != Long.MIN_VALUE && hour < newestHour - KEPT_HOURS) {
       return true; // older than anything kept: cannot be checked, would expire at once
@@ -178,6 +214,7 @@ public final class AgentSightings {
     while (ids > MAX_EVENT_IDS) {
       evicted += dropOldestChunk();
     }
+    lastChunk = chunks.containsKey(chunk) ? chunk : NO_CHUNK;
     return true;
   }
 
@@ -186,25 +223,74 @@ public final class AgentSightings {
    * it.
    */
   public boolean firstUse(String key, long atMs) {
-    Long seen = credentials.get(key);
-    if (seen != null && Math.abs(seen - atMs) < WINDOW_MS) {
+    Credential seen = credentials.get(key);
+    if (seen != null && Math.abs(seen.time - atMs) < WINDOW_MS) {
       return false;
     }
-    credentials.remove(key);
-    credentials.put(key, atMs);
-    // Oldest first: those past the cap, and those forwarded more than a window and a day of
-    // lateness before this use (with a token per session, the cap alone kept 64 long-expired
-    // tokens per agent, rewritten at every commit that saw a new session).
-    Iterator<Long> oldest = credentials.values().iterator();
+    if (seen != null) {
+      credentials.remove(key);
+      detach(key, seen);
+    }
+    Credential use = new Credential(atMs, credentialChunk());
+    credentials.put(key, use);
+    attach(key, use);
+    forgetCredentialsBefore(atMs - KEPT_CREDENTIAL_MS);
+    return true;
+  }
+
+  /**
+   * Drops credentials oldest first: those past the cap, and those forwarded before {@code
+   * oldestKeptMs} (with a token per session, the cap alone kept 64 long-expired tokens per agent).
+   */
+  private void forgetCredentialsBefore(long oldestKeptMs) {
+    Iterator<Map.Entry<String, Credential>> oldest = credentials.entrySet().iterator();
     while (oldest.hasNext()) {
-      long forwarded = oldest.next();
-      if (credentials.size() <= MAX_CREDENTIALS && forwarded >= atMs - KEPT_CREDENTIAL_MS) {
+      Map.Entry<String, Credential> entry = oldest.next();
+      if (credentials.size() <= MAX_CREDENTIALS && entry.getValue().time >= oldestKeptMs) {
         break;
       }
       oldest.remove();
+      detach(entry.getKey(), entry.getValue());
     }
-    credentialsDirty = true;
-    return true;
+  }
+
+  /**
+   * Where a credential used now is written: in the chunk of the event just recorded, else in the
+   * newest chunk (its event was too old to be held), else in no chunk.
+   */
+  private long credentialChunk() {
+    if (lastChunk != NO_CHUNK) {
+      return lastChunk;
+    }
+    return chunks.isEmpty() ? NO_CHUNK : chunks.lastKey();
+  }
+
+  /** Lists {@code key} where {@code credential} says, to be written there at the write-back. */
+  private void attach(String key, Credential credential) {
+    if (credential.chunk == NO_CHUNK) {
+      unplaced++;
+      unplacedDirty = true;
+      return;
+    }
+    Bucket bucket = chunks.get(credential.chunk);
+    if (bucket.credentials.isEmpty()) {
+      bucket.credentials = new ArrayList<>(4);
+    }
+    bucket.credentials.add(key);
+    dirtyChunks.add(credential.chunk);
+  }
+
+  /**
+   * Unlists {@code key} from where {@code credential} was written. A chunk is not rewritten for it:
+   * its record keeps the older use until the chunk changes or goes.
+   */
+  private void detach(String key, Credential credential) {
+    if (credential.chunk == NO_CHUNK) {
+      unplaced--;
+      unplacedDirty = true;
+    } else {
+      chunks.get(credential.chunk).credentials.remove(key);
+    }
   }
 
   /** Credential keys held. */
@@ -267,6 +353,12 @@ public final class AgentSightings {
       }
     }
     ids -= bucket.size;
+    for (String key : bucket.credentials) {
+      credentials.remove(key);
+    }
+    if (lastChunk == oldest.getKey()) {
+      lastChunk = NO_CHUNK;
+    }
     dirtyChunks.remove(oldest.getKey());
     if (bucket.stored) {
       removedChunks.add(oldest.getKey());
@@ -288,22 +380,36 @@ public final class AgentSightings {
 
   // ---- persistence ----
 
+  /**
+   * A chunk's ids (version 1), followed by its credentials as the credentials record lists them
+   * when it holds any (version 2): a chunk without credentials reads as before they were added.
+   */
   private byte[] encodeChunk(long chunk) {
     Bucket bucket = chunks.get(chunk);
     ByteBuffer out = ByteBuffer.allocate(1 + 5 + bucket.size * (8 + 10));
-    out.put(FORMAT_VERSION);
+    out.put(bucket.credentials.isEmpty() ? FORMAT_VERSION : CHUNK_WITH_CREDENTIALS_VERSION);
     putVarLong(out, bucket.size);
     long start = (chunk >> 16) * HOUR_MS;
     for (int i = 0; i < bucket.size; i++) {
       out.putLong(bucket.hashes[i]);
       putVarLong(out, bucket.times[i] - start);
     }
-    return Arrays.copyOf(out.array(), out.position());
+    if (bucket.credentials.isEmpty()) {
+      return Arrays.copyOf(out.array(), out.position());
+    }
+    ByteArrayOutputStream bytes =
+        new ByteArrayOutputStream(out.position() + 2 + bucket.credentials.size() * 48);
+    bytes.write(out.array(), 0, out.position());
+    writeCredentials(bytes, bucket.credentials);
+    return bytes.toByteArray();
   }
 
   private void decodeChunk(long chunk, byte[] bytes) {
     ByteBuffer in = ByteBuffer.wrap(bytes);
-    checkVersion(in.get());
+    byte version = in.get();
+    if (version != FORMAT_VERSION && version != CHUNK_WITH_CREDENTIALS_VERSION) {
+      throw new IllegalArgumentException("unknown sightings chunk version " + version);
+    }
     int n = Math.toIntExact(getVarLong(in));
     if (n < 0 || n > CHUNK) {
       throw new IllegalArgumentException("bad sightings chunk: " + n + " ids");
@@ -326,6 +432,9 @@ public final class AgentSightings {
     if (n > 0) {
       newestHour = Math.max(newestHour, bucket.newestHour());
     }
+    if (version == CHUNK_WITH_CREDENTIALS_VERSION) {
+      readCredentials(bytes, in.position(), chunk);
+    }
   }
 
   private static String chunkSuffix(long chunk) {
@@ -342,33 +451,87 @@ public final class AgentSightings {
     return (hour << 16) | number;
   }
 
-  private byte[] encodeCredentials() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 + credentials.size() * 48);
+  /** The record of the credentials in no chunk: a version byte, then as a chunk lists them. */
+  private byte[] encodeUnplacedCredentials() {
+    List<String> keys = new ArrayList<>(unplaced);
+    credentials.forEach(
+        (key, credential) -> {
+          if (credential.chunk == NO_CHUNK) {
+            keys.add(key);
+          }
+        });
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(3 + keys.size() * 48);
+    bytes.write(FORMAT_VERSION);
+    writeCredentials(bytes, keys);
+    return bytes.toByteArray();
+  }
+
+  /** A count, then each key (modified UTF-8) and its latest use. */
+  private void writeCredentials(ByteArrayOutputStream bytes, List<String> keys) {
     try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(FORMAT_VERSION);
-      out.writeShort(credentials.size());
-      for (Map.Entry<String, Long> e : credentials.entrySet()) {
-        ModifiedUtf8.write(out, e.getKey()); // contract-bounded: at most 4,096 chars
-        out.writeLong(e.getValue());
+      out.writeShort(keys.size());
+      for (String key : keys) {
+        ModifiedUtf8.write(out, key); // contract-bounded: at most 4,096 chars
+        out.writeLong(credentials.get(key).time);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e); // in memory: cannot happen
     }
-    return bytes.toByteArray();
   }
 
-  private void decodeCredentials(byte[] bytes) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-      checkVersion(in.readByte());
+  /**
+   * Reads the credentials listed from {@code offset} of {@code bytes} as written in {@code chunk}
+   * ({@link #NO_CHUNK}: the credentials record); of a key read twice, the later use stays.
+   */
+  private void readCredentials(byte[] bytes, int offset, long chunk) {
+    try (DataInputStream in =
+        new DataInputStream(new ByteArrayInputStream(bytes, offset, bytes.length - offset))) {
       int n = in.readShort();
       if (n < 0 || n > MAX_CREDENTIALS) {
         throw new IllegalArgumentException("bad sightings credentials: " + n + " keys");
       }
       for (int i = 0; i < n; i++) {
-        credentials.put(in.readUTF(), in.readLong());
+        String key = in.readUTF();
+        long time = in.readLong();
+        Credential known = credentials.get(key);
+        if (known != null && known.time >= time) {
+          continue;
+        }
+        if (known != null) {
+          detach(key, known);
+        }
+        Credential credential = new Credential(time, chunk);
+        credentials.put(key, credential);
+        attach(key, credential);
       }
     } catch (IOException e) {
       throw new IllegalArgumentException("truncated sightings credentials", e);
+    }
+  }
+
+  /**
+   * After a load: credentials oldest use first, the cap and the age applied again from the newest
+   * use, and those in no chunk taken into the newest chunk, if there is one.
+   */
+  private void settleLoadedCredentials() {
+    if (credentials.isEmpty()) {
+      return;
+    }
+    List<Map.Entry<String, Credential>> byTime = new ArrayList<>(credentials.entrySet());
+    byTime.sort(Comparator.comparingLong(e -> e.getValue().time));
+    credentials.clear();
+    byTime.forEach(e -> credentials.put(e.getKey(), e.getValue()));
+    forgetCredentialsBefore(byTime.get(byTime.size() - 1).getValue().time - KEPT_CREDENTIAL_MS);
+    if (unplaced > 0 && !chunks.isEmpty()) {
+      long newest = chunks.lastKey();
+      for (Map.Entry<String, Credential> entry : credentials.entrySet()) {
+        if (entry.getValue().chunk == NO_CHUNK) {
+          detach(entry.getKey(), entry.getValue());
+          Credential moved = new Credential(entry.getValue().time, newest);
+          entry.setValue(moved);
+          attach(entry.getKey(), moved);
+        }
+      }
     }
   }
 
@@ -400,8 +563,9 @@ public final class AgentSightings {
   }
 
   /**
-   * Where sightings live: {@code <agent>\u0000h<hour>.<chunk>} per chunk and {@code <agent>\u0000c}
-   * for the credentials, in {@code store}. Only changed chunks are written back.
+   * Where sightings live: {@code <agent>\u0000h<hour>.<chunk>} per chunk, with the credentials
+   * written in it, and {@code <agent>\u0000c} for credentials in no chunk, in {@code store}. Only
+   * changed chunks are written back.
    */
   public static WriteBackCacheStore.Backing<AgentSightings> backing(
       KeyValueStore<String, byte[]> store) {
@@ -416,7 +580,9 @@ public final class AgentSightings {
                 "sightings",
                 (suffix, value) -> {
                   if (suffix.equals(CREDENTIALS_SUFFIX)) {
-                    sightings.decodeCredentials(value);
+                    checkVersion(value[0]);
+                    sightings.readCredentials(value, 1, NO_CHUNK);
+                    sightings.unplacedStored = true;
                   } else if (suffix.startsWith(HOUR_SUFFIX)) {
                     sightings.decodeChunk(chunkOf(suffix), value);
                   }
@@ -432,6 +598,8 @@ public final class AgentSightings {
         }
         // what expired while loading is deleted at the next write-back
         sightings.dirtyChunks.clear();
+        sightings.unplacedDirty = false;
+        sightings.settleLoadedCredentials();
         return sightings;
       }
 
@@ -446,12 +614,16 @@ public final class AgentSightings {
           store.put(prefix + chunkSuffix(chunk), sightings.encodeChunk(chunk));
           sightings.chunks.get(chunk).stored = true;
         }
-        if (sightings.credentialsDirty) {
-          store.put(prefix + CREDENTIALS_SUFFIX, sightings.encodeCredentials());
+        if (sightings.unplacedDirty && sightings.unplaced > 0) {
+          store.put(prefix + CREDENTIALS_SUFFIX, sightings.encodeUnplacedCredentials());
+          sightings.unplacedStored = true;
+        } else if (sightings.unplacedDirty && sightings.unplacedStored) {
+          AgentKeyedStores.remove(store, prefix + CREDENTIALS_SUFFIX);
+          sightings.unplacedStored = false;
         }
         sightings.removedChunks.clear();
         sightings.dirtyChunks.clear();
-        sightings.credentialsDirty = false;
+        sightings.unplacedDirty = false;
       }
 
       @Override

@@ -221,6 +221,106 @@ class AgentSightingsTest {
     assertTrue(puts.size() <= AgentSightings.KEPT_HOURS + 1, puts.size() + " chunks");
   }
 
+  @Test
+  void shouldWriteACredentialInTheChunkOfItsEventNotInARecordOfItsOwn() {
+    // Given an agent with a new session token every 5 events, an event every 10 minutes for 3
+    // days, written back after each event
+    List<String> writes = new ArrayList<>();
+    WriteBackCacheStore.Backing<AgentSightings> counted =
+        AgentSightings.backing(recordingPuts(store, writes));
+    AgentSightings seen = new AgentSightings();
+    int events = 3 * 24 * 6;
+    long every = 10 * 60_000L;
+    for (int i = 0; i < events; i++) {
+      long at = T0 + i * every;
+      writes.clear();
+      assertTrue(seen.firstEvent("e-" + i, at));
+      assertEquals(i % 5 == 0, seen.firstUse("token:s-" + i / 5, at), "event " + i);
+      counted.store("agent-1", seen);
+
+      // Then each write-back writes the event's chunk, and deletes at most expired chunks
+      assertEquals(1, writes.stream().filter(w -> !w.startsWith("deleted ")).count(), "" + writes);
+      assertTrue(writes.stream().noneMatch(w -> w.endsWith("\u0000c")), "" + writes);
+    }
+
+    // And a load answers as the sightings in memory do
+    AgentSightings restored = backing.load("agent-1");
+    assertEquals(seen.credentials(), restored.credentials());
+    long last = T0 + (events - 1) * every;
+    for (int s = 0; s < events / 5; s++) {
+      long used = T0 + s * 5 * every;
+      String token = "token:s-" + s;
+      if (used > last - Duration.ofHours(47).toMillis()) {
+        assertFalse(restored.firstUse(token, used + HOUR), token + " is held");
+      } else if (used < last - 2 * DAY - CHUNK_SPAN) {
+        assertTrue(restored.firstUse(token, last), token + " went with its chunk or its age");
+      }
+    }
+  }
+
+  private static final long CHUNK_SPAN = AgentSightings.CHUNK_SPAN_HOURS * HOUR;
+
+  @Test
+  void shouldKeepTheLaterUseOfACredentialWrittenInTwoChunks() {
+    // Given a token used in one chunk, and again a day later in another, both written back
+    AgentSightings seen = new AgentSightings();
+    seen.firstEvent("e-0", T0);
+    seen.firstUse("token:a", T0);
+    for (int i = 1; i < AgentSightings.CHUNK; i++) {
+      seen.firstEvent("e-" + i, T0 + i);
+    }
+    backing.store("agent-1", seen);
+    long later = T0 + DAY + HOUR;
+    seen.firstEvent("e-later", later);
+    assertTrue(seen.firstUse("token:a", later));
+    backing.store("agent-1", seen);
+    assertEquals(2, keys("agent-1").size(), "the earlier chunk is not rewritten");
+
+    // When loaded
+    AgentSightings restored = backing.load("agent-1");
+
+    // Then the later use counts
+    assertEquals(1, restored.credentials());
+    assertFalse(restored.firstUse("token:a", later + DAY - 1), "within 24 h of the later use");
+    assertTrue(backing.load("agent-1").firstUse("token:a", later + DAY), "24 h after it");
+  }
+
+  @Test
+  void shouldTakeTheCredentialsRecordOfTheOlderLayoutIntoTheNewestChunk() throws Exception {
+    // Given an agent stored before credentials went into chunks: a version-1 chunk, and a record
+    // of its credentials
+    long hour = Math.floorDiv(T0, HOUR);
+    String chunkKey = "agent-1\u0000h" + hour + ".0";
+    java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(16);
+    chunk.put((byte) 1).put((byte) 2).putLong(0x5eed_5eedL).put((byte) 0);
+    store.put(chunkKey, java.util.Arrays.copyOf(chunk.array(), chunk.position()));
+    java.io.ByteArrayOutputStream credentials = new java.io.ByteArrayOutputStream();
+    try (java.io.DataOutputStream out = new java.io.DataOutputStream(credentials)) {
+      out.writeByte(1);
+      out.writeShort(2);
+      out.writeUTF("token:a");
+      out.writeLong(T0);
+      out.writeUTF("principal:svc");
+      out.writeLong(T0 - HOUR);
+    }
+    store.put("agent-1\u0000c", credentials.toByteArray());
+
+    // When it is loaded and written back
+    AgentSightings loaded = backing.load("agent-1");
+    assertEquals(1, loaded.eventIds());
+    assertEquals(2, loaded.credentials());
+    assertFalse(loaded.firstUse("token:a", T0 + HOUR), "the old record's uses are known");
+    backing.store("agent-1", loaded);
+
+    // Then the credentials live in the chunk, the old record is gone, and nothing was lost
+    assertEquals(List.of(chunkKey), keys("agent-1"));
+    AgentSightings again = backing.load("agent-1");
+    assertEquals(1, again.eventIds());
+    assertFalse(again.firstUse("token:a", T0 + HOUR));
+    assertFalse(again.firstUse("principal:svc", T0));
+    assertTrue(again.firstUse("principal:svc", T0 - HOUR + DAY));
+  }
+
   /**
    * {@code store}, recording the key of every put, and of every delete (a put of null, or {@code
    * delete}) as "deleted KEY".
