@@ -55,6 +55,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -292,7 +293,18 @@ final class BenchCommand implements Callable<Integer> {
         register(producer, config, registry, fleet);
 
         // Warm-up (not timed): restoration completes, the JIT compiles the hot path.
-        int warmup = warmUp(producer, record, metrics, measured.subList(0, warmupEvents));
+        int warmup =
+            warmUp(
+                admin,
+                new Target(
+                    detector.streams(),
+                    config.actionsTopic(),
+                    config.applicationId(),
+                    metrics::eventsRead,
+                    "events scored"),
+                producer,
+                record,
+                measured.subList(0, warmupEvents));
         progress(
             String.format(
                 Locale.ROOT,
@@ -368,10 +380,15 @@ final class BenchCommand implements Callable<Integer> {
         AtomicLong passed = new AtomicLong();
         try (KafkaStreams passthrough =
             passthrough(kafka.bootstrapServers(), config, registry, stateDir, passed)) {
-          measured.subList(0, warmup).forEach(a -> producer.send(passRecord.apply(a)));
-          producer.flush();
           passthrough.start();
-          awaitCount(passed::get, warmup);
+          LocalRuns.awaitRunning(passthrough);
+          warmUp(
+              admin,
+              new Target(
+                  passthrough, PASSTHROUGH_IN, PASSTHROUGH_ID, passed::get, "records copied"),
+              producer,
+              passRecord,
+              measured.subList(0, warmup));
           passthrough.pause();
           measured
               .subList(warmup, warmup + events)
@@ -619,20 +636,37 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * Scores all of {@code available}, untimed, in rounds of {@link #WARMUP_ROUND} events, and
-   * returns how many. Each round reports the JIT's share of its time: on two cores the compiler
-   * takes most of a core for the first 150,000–250,000 events, and a phase timed then measures the
-   * JIT as much as the detector. The count is fixed rather than ended when the JIT goes quiet, so
-   * that every run times the same events (an earlier warm-up that stopped at the first quiet round
-   * timed events 300,000 on in one run and 500,000 on in another, parts of the fleet's week as far
-   * apart as 13,100 and 20,800 events/s).
+   * A topology the bench times: its Kafka Streams, the topic it reads, its application id, how many
+   * records it has taken up, and what it does to them (for the progress lines).
+   */
+  private record Target(
+      KafkaStreams streams, String input, String group, LongSupplier done, String what) {}
+
+  /**
+   * Runs all of {@code available} through {@code target}, untimed, in rounds of {@link
+   * #WARMUP_ROUND} events, and returns how many. Each round reports the JIT's share of its time: on
+   * two cores the compiler takes most of a core for the first 150,000–250,000 events, and a phase
+   * timed then measures the JIT as much as the detector. The count is fixed rather than ended when
+   * the JIT goes quiet, so that every run times the same events (an earlier warm-up that stopped at
+   * the first quiet round timed events 300,000 on in one run and 500,000 on in another, parts of
+   * the fleet's week as far apart as 13,100 and 20,800 events/s).
+   *
+   * <p>Each round goes as the timed backlog does: produced while the topology is paused, its end
+   * offsets read, taken up at the resume, and awaited until committed. The JIT compiles those paths
+   * during the warm-up. A warm-up that did not pause left them to the timed phase: at its pause the
+   * compiled stream-task loop, with the whole topology inlined, was thrown away and compiled again
+   * while the backlog was being timed (seen with {@code -XX:+PrintCompilation}: {@code
+   * StreamTask::process} made not entrant at the backlog's start, and 156 methods in all during it;
+   * 104 with paused rounds alone, before they also read offsets and awaited the commit).
    */
   private int warmUp(
+      Admin admin,
+      Target target,
       KafkaProducer<byte[], byte[]> producer,
       Function<AgentAction, ProducerRecord<byte[], byte[]>> record,
-      ChaperoneMetrics metrics,
       List<AgentAction> available)
-      throws InterruptedException {
+      throws Exception {
+    long before = target.done().getAsLong();
     CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     boolean monitored = jit != null && jit.isCompilationTimeMonitoringSupported();
     int sent = 0;
@@ -641,9 +675,13 @@ final class BenchCommand implements Callable<Integer> {
       int until = Math.min(available.size(), sent + WARMUP_ROUND);
       long compiledBefore = monitored ? jit.getTotalCompilationTime() : 0;
       long start = System.nanoTime();
+      target.streams().pause();
       available.subList(sent, until).forEach(a -> producer.send(record.apply(a)));
       producer.flush();
-      awaitCount(metrics::eventsRead, until);
+      Map<TopicPartition, Long> roundEnd = endOffsets(admin, target.input());
+      target.streams().resume();
+      awaitCount(target.done(), before + until);
+      awaitCommitted(admin, target.group(), roundEnd);
       sent = until;
       if (monitored) {
         share =
@@ -651,8 +689,9 @@ final class BenchCommand implements Callable<Integer> {
         progress(
             String.format(
                 Locale.ROOT,
-                "Warm-up: %,d events scored, the JIT compiling %.0f %% of the last round.",
+                "Warm-up: %,d %s, the JIT compiling %.0f %% of the last round.",
                 sent,
+                target.what(),
                 100 * share));
       }
     }
@@ -1231,8 +1270,7 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  private static void awaitCount(java.util.function.LongSupplier count, long target)
-      throws InterruptedException {
+  private static void awaitCount(LongSupplier count, long target) throws InterruptedException {
     long last = -1;
     long stalledSince = System.nanoTime();
     for (long now = count.getAsLong(); now < target; now = count.getAsLong()) {
