@@ -123,4 +123,35 @@ class AgentMemoryTest {
     assertEquals(1, store.fetches);
     assertTrue(memory.lastReadStore());
   }
+
+  @Test
+  void shouldAnswerUsesUpToADayBehindTheNewestFromMemoryAsKeysExpire() {
+    // Given three days of new session tokens, one every 10 minutes, in time order: the first day's
+    // have expired from memory by the end
+    MapWindows store = new MapWindows();
+    AgentMemory memory = new AgentMemory(store, 1_000);
+    long every = 10 * 60_000L;
+    int uses = 3 * 24 * 6;
+    for (int i = 0; i < uses; i++) {
+      memory.remember("token:s-" + i, "agent-" + (i % 7), T0 + i * every, T0 + i * every);
+    }
+    long newest = T0 + (uses - 1) * every;
+    assertTrue(memory.size() < uses, "keys past the kept span went: " + memory.size());
+
+    // When another agent uses a token 20 hours behind the newest, first used 10 hours before that
+    int early = (int) ((newest - 30 * HOUR - T0) / every);
+    Set<String> late =
+        memory.remember("token:s-" + early, "agent-late", newest - 20 * HOUR, newest);
+
+    // Then the sharing is seen from memory, without a range read
+    assertEquals(List.of("agent-" + (early % 7), "agent-late"), new ArrayList<>(late));
+    assertEquals(0, store.fetches);
+    assertFalse(memory.lastReadStore());
+
+    // And a use more than a day behind the newest reads the store, as the window may reach past
+    // what the memory holds
+    memory.remember("token:s-1", "agent-later", newest - AgentMemory.KEPT_MS / 2 - HOUR, newest);
+    assertEquals(1, store.fetches);
+    assertTrue(memory.lastReadStore());
+  }
 }
