@@ -324,6 +324,7 @@ final class BenchCommand implements Callable<Integer> {
         long before = metrics.eventsRead();
         double requestsBefore = metrics.count(ChaperoneMetrics.COMMIT_REQUESTS);
         double deferralsBefore = metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS);
+        Map<String, Object> sharingBefore = sharingLookups(metrics);
         long scoreStart = System.nanoTime();
         Cpu detectorCpuStart = Cpu.detector(kafka);
         detector.streams().resume();
@@ -347,6 +348,14 @@ final class BenchCommand implements Callable<Integer> {
                 events / produceSeconds,
                 paced ? commitsText(backlogCommits) : ""));
         progress("Records written per event scored: " + writesText(writesPerEvent) + ".");
+        Map<String, Object> sharing = since(sharingLookups(metrics), sharingBefore);
+        progress(
+            String.format(
+                Locale.ROOT,
+                "Sharing check: %,.0f lookups answered from memory, %,.0f by a range read of its"
+                    + " window store.",
+                sharing.get("memory"),
+                sharing.get("store")));
 
         // Latency of the detector, running since it scored the backlog.
         int latencyStart = warmup + events;
@@ -462,6 +471,7 @@ final class BenchCommand implements Callable<Integer> {
           result.put("detector_commits_backlog", backlogCommits);
           result.put("detector_commits_latency", latencyCommits);
           result.put("detector_writes_per_event", writesPerEvent);
+          result.put("detector_sharing_lookups", sharing);
           result.put("detector_gc_latency", detectorGc.asMap());
           result.put("passthrough_gc_latency", passGc.asMap());
           print(result);
@@ -1126,6 +1136,27 @@ final class BenchCommand implements Callable<Integer> {
     } else {
       Console.info(line);
     }
+  }
+
+  /** The sharing check's lookups so far, by where they were answered: memory or store. */
+  private static Map<String, Object> sharingLookups(ChaperoneMetrics metrics) {
+    Map<String, Object> lookups = new LinkedHashMap<>();
+    for (String result : List.of("memory", "store")) {
+      lookups.put(
+          result,
+          metrics.count(ChaperoneMetrics.SHARING_LOOKUPS, ChaperoneMetrics.TAG_RESULT, result));
+    }
+    return lookups;
+  }
+
+  /** Each count of {@code now} less the same count of {@code before}. */
+  static Map<String, Object> since(Map<String, Object> now, Map<String, Object> before) {
+    Map<String, Object> difference = new LinkedHashMap<>();
+    now.forEach(
+        (name, count) ->
+            difference.put(
+                name, ((Number) count).doubleValue() - ((Number) before.get(name)).doubleValue()));
+    return difference;
   }
 
   /** The pacer's commit requests and deferrals since the counts given. */
