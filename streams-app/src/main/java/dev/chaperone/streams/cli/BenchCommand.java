@@ -667,7 +667,8 @@ final class BenchCommand implements Callable<Integer> {
    * compiled stream-task loop, with the whole topology inlined, was thrown away and compiled again
    * while the backlog was being timed (seen with {@code -XX:+PrintCompilation}: {@code
    * StreamTask::process} made not entrant at the backlog's start, and 156 methods in all during it;
-   * 104 with paused rounds alone, before they also read offsets and awaited the commit).
+   * 104 with paused rounds alone, 65 once they also read offsets and awaited the commit, none of
+   * them the stream loop).
    */
   private int warmUp(
       Admin admin,
@@ -1150,7 +1151,7 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** Each count of {@code now} less the same count of {@code before}. */
-  static Map<String, Object> since(Map<String, Object> now, Map<String, Object> before) {
+  private static Map<String, Object> since(Map<String, Object> now, Map<String, Object> before) {
     Map<String, Object> difference = new LinkedHashMap<>();
     now.forEach(
         (name, count) ->

@@ -28,9 +28,10 @@ import java.util.Set;
  * the sharing check reads uses from every partition of the detector, and while the detector catches
  * up on a backlog its partitions run hours apart in event time. Kept for the window and an hour,
  * every use more than an hour behind the newest read the store ({@code chaperone bench}: 95,000
- * range reads in 600,000 events, 3.8 % of the stream threads). The memory then holds what the
- * store's retention may already have let go; an answer from it has those windows, one from the
- * store has not.
+ * range reads in 600,000 events, 3.8 % of the stream threads; in its timed backlog about 20,000,
+ * and 6,600 of 36,500 lookups once kept a day longer). The memory then holds what the store's
+ * retention may already have let go; an answer from it has those windows, one from the store has
+ * not.
  *
  * <p>Not thread-safe: one per task, made afresh whenever the task's processor is initialised, so it
  * never outlives a rolled-back transaction.
