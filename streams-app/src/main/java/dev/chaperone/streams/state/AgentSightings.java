@@ -102,7 +102,6 @@ public final class AgentSightings {
   // the chunk that took the id of the last event recorded, NO_CHUNK when it took none
   private long lastChunk = NO_CHUNK;
   // credentials in no chunk: their record changed since written; it is in the store
-  private int unplaced;
   private boolean unplacedDirty;
   private boolean unplacedStored;
   private long newestHour = Long.MIN_VALUE;
@@ -268,7 +267,6 @@ public final class AgentSightings {
   /** Lists {@code key} where {@code credential} says, to be written there at the write-back. */
   private void attach(String key, Credential credential) {
     if (credential.chunk == NO_CHUNK) {
-      unplaced++;
       unplacedDirty = true;
       return;
     }
@@ -286,7 +284,6 @@ public final class AgentSightings {
    */
   private void detach(String key, Credential credential) {
     if (credential.chunk == NO_CHUNK) {
-      unplaced--;
       unplacedDirty = true;
     } else {
       chunks.get(credential.chunk).credentials.remove(key);
@@ -451,15 +448,20 @@ public final class AgentSightings {
     return (hour << 16) | number;
   }
 
-  /** The record of the credentials in no chunk: a version byte, then as a chunk lists them. */
-  private byte[] encodeUnplacedCredentials() {
-    List<String> keys = new ArrayList<>(unplaced);
+  /** The credentials in no chunk, oldest use first. */
+  private List<String> unplacedCredentials() {
+    List<String> keys = new ArrayList<>();
     credentials.forEach(
         (key, credential) -> {
           if (credential.chunk == NO_CHUNK) {
             keys.add(key);
           }
         });
+    return keys;
+  }
+
+  /** The record of the credentials in no chunk: a version byte, then as a chunk lists them. */
+  private byte[] encodeUnplacedCredentials(List<String> keys) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(3 + keys.size() * 48);
     bytes.write(FORMAT_VERSION);
     writeCredentials(bytes, keys);
@@ -517,12 +519,13 @@ public final class AgentSightings {
     if (credentials.isEmpty()) {
       return;
     }
-    List<Map.Entry<String, Credential>> byTime = new ArrayList<>(credentials.entrySet());
+    List<Map.Entry<String, Credential>> byTime = new ArrayList<>(credentials.size());
+    credentials.forEach((key, credential) -> byTime.add(Map.entry(key, credential)));
     byTime.sort(Comparator.comparingLong(e -> e.getValue().time));
     credentials.clear();
     byTime.forEach(e -> credentials.put(e.getKey(), e.getValue()));
     forgetCredentialsBefore(byTime.get(byTime.size() - 1).getValue().time - KEPT_CREDENTIAL_MS);
-    if (unplaced > 0 && !chunks.isEmpty()) {
+    if (!chunks.isEmpty()) {
       long newest = chunks.lastKey();
       for (Map.Entry<String, Credential> entry : credentials.entrySet()) {
         if (entry.getValue().chunk == NO_CHUNK) {
@@ -614,8 +617,10 @@ public final class AgentSightings {
           store.put(prefix + chunkSuffix(chunk), sightings.encodeChunk(chunk));
           sightings.chunks.get(chunk).stored = true;
         }
-        if (sightings.unplacedDirty && sightings.unplaced > 0) {
-          store.put(prefix + CREDENTIALS_SUFFIX, sightings.encodeUnplacedCredentials());
+        List<String> unplaced =
+            sightings.unplacedDirty ? sightings.unplacedCredentials() : List.of();
+        if (!unplaced.isEmpty()) {
+          store.put(prefix + CREDENTIALS_SUFFIX, sightings.encodeUnplacedCredentials(unplaced));
           sightings.unplacedStored = true;
         } else if (sightings.unplacedDirty && sightings.unplacedStored) {
           AgentKeyedStores.remove(store, prefix + CREDENTIALS_SUFFIX);
