@@ -84,14 +84,14 @@ class BenchCommandIT {
     assertTrue(writes.path("chaperone.scores").asDouble() >= 1.0, writes.toString());
     assertTrue(writes.path("agent-baseline-journal-changelog").asDouble() > 0, writes.toString());
     assertTrue(writes.path("total").asDouble() > 1.0, writes.toString());
-    // the sharing check looked up each credential use repartitioned to it in the backlog, once
-    // (the repartition topic's offsets also count a commit marker per partition and commit)
+    // the sharing check looked up the credential uses repartitioned to it in the backlog (not
+    // bounded by the uses written in it: at its start some of the warm-up's may still be queued)
     JsonNode sharing = json.path("detector_sharing_lookups");
-    double lookups = sharing.path("memory").asDouble() + sharing.path("store").asDouble();
-    double repartitioned =
-        writes.path("credential-uses-repartition").asDouble() * json.path("events").asDouble();
-    assertTrue(lookups > 0, sharing.toString());
-    assertTrue(lookups <= repartitioned + 0.5, sharing + " " + writes);
+    assertTrue(sharing.path("memory").asDouble() >= 0, sharing.toString());
+    assertTrue(sharing.path("store").asDouble() >= 0, sharing.toString());
+    assertTrue(
+        sharing.path("memory").asDouble() + sharing.path("store").asDouble() > 0,
+        sharing.toString());
     // the bench JVM's pauses in each latency phase: counted, the longest no more than their sum
     for (String phase : List.of("detector_gc_latency", "passthrough_gc_latency")) {
       JsonNode gc = json.path(phase);
