@@ -29,19 +29,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.ReplayDriver;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -253,15 +248,15 @@ final class ReplayCommand implements Callable<Integer> {
     long rejected = 0;
     long deadLettered = 0;
     long alertCount = 0;
-    try (TopologyTestDriver driver =
-            new TopologyTestDriver(
+    try (ReplayDriver driver =
+            new ReplayDriver(
                 ChaperoneTopology.build(
                     config,
                     metrics,
                     new ChaperoneTopology.Rejections(),
                     ChaperoneTopology.StateStorage.EPHEMERAL),
                 props,
-                Instant.now());
+                System.currentTimeMillis());
         BufferedWriter alertOut = Files.newBufferedWriter(alerts, StandardCharsets.UTF_8);
         BufferedWriter scoreOut =
             scores == null ? null : Files.newBufferedWriter(scores, StandardCharsets.UTF_8);
@@ -269,9 +264,6 @@ final class ReplayCommand implements Callable<Integer> {
       Outputs outputs = new Outputs(driver, config);
       rejected += loadRegistry(driver, config, rejectOut);
       rejected += loadConfig(driver, config, rejectOut);
-      TestInputTopic<byte[], byte[]> actions =
-          driver.createInputTopic(
-              config.actionsTopic(), new ByteArraySerializer(), new ByteArraySerializer());
       PriorityQueue<Parsed> buffer = new PriorityQueue<>();
       Map<Long, Long> lineByOffset = new HashMap<>();
       long offset = 0;
@@ -289,7 +281,8 @@ final class ReplayCommand implements Callable<Integer> {
           boolean last = batch.isEmpty();
           while (!buffer.isEmpty() && (last || buffer.size() > reorderBuffer)) {
             Parsed next = buffer.poll();
-            actions.pipeInput(next.key(), next.value(), next.occurredAt());
+            driver.pipe(
+                config.actionsTopic(), next.key(), next.value(), next.occurredAt().toEpochMilli());
             lineByOffset.put(offset++, next.line());
             replayed++;
             if (replayed % 1_000 == 0) {
@@ -324,87 +317,55 @@ final class ReplayCommand implements Callable<Integer> {
 
   /** The topology's outputs, drained to files as the replay goes so memory stays flat. */
   private static final class Outputs {
-    private final TestOutputTopic<String, byte[]> alertTopic;
-    private final TestOutputTopic<String, byte[]> scoreTopic;
-    private final TestOutputTopic<byte[], byte[]> deadLetterTopic;
     private final ChaperoneConfig config;
-    private final TopologyTestDriver driver;
-    private final Map<String, TestOutputTopic<byte[], byte[]>> others = new HashMap<>();
+    private final ReplayDriver driver;
     private final Deserializer<Alert> alertDeserializer =
         AvroSerde.forValues(Alert.class, null).deserializer();
     private final Deserializer<DeadLetter> letters =
         AvroSerde.forValues(DeadLetter.class, null).deserializer();
     private long alerts;
 
-    Outputs(TopologyTestDriver driver, ChaperoneConfig config) {
+    Outputs(ReplayDriver driver, ChaperoneConfig config) {
       this.config = config;
       this.driver = driver;
-      this.alertTopic =
-          driver.createOutputTopic(
-              config.alertsTopic(), new StringDeserializer(), new ByteArrayDeserializer());
-      this.scoreTopic =
-          driver.createOutputTopic(
-              config.scoresTopic(), new StringDeserializer(), new ByteArrayDeserializer());
-      this.deadLetterTopic =
-          driver.createOutputTopic(
-              config.deadLettersTopic(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      driver.capture(config.alertsTopic());
+      driver.capture(config.scoresTopic());
+      driver.capture(config.deadLettersTopic());
     }
 
     long drain(Writer alertOut, Writer scoreOut, Writer rejectOut, Map<Long, Long> lineByOffset)
         throws IOException {
-      Set<String> produced = driver.producedTopicNames();
-      for (byte[] value : valuesOf(alertTopic, config.alertsTopic(), produced)) {
+      for (ProducerRecord<byte[], byte[]> record : driver.drain(config.alertsTopic())) {
         alertOut.write(
-            JsonContractCodec.write(alertDeserializer.deserialize(config.alertsTopic(), value)));
+            JsonContractCodec.write(
+                alertDeserializer.deserialize(config.alertsTopic(), record.value())));
         alertOut.write('\n');
         alerts++;
       }
-      if (scoreOut != null) {
-        for (byte[] value : valuesOf(scoreTopic, config.scoresTopic(), produced)) {
-          scoreOut.write(new String(value, StandardCharsets.UTF_8));
+      for (ProducerRecord<byte[], byte[]> record : driver.drain(config.scoresTopic())) {
+        if (scoreOut != null) {
+          scoreOut.write(new String(record.value(), StandardCharsets.UTF_8));
           scoreOut.write('\n');
         }
       }
       long rejected = 0;
-      for (byte[] value : valuesOf(deadLetterTopic, config.deadLettersTopic(), produced)) {
-        DeadLetter letter = letters.deserialize(config.deadLettersTopic(), value);
+      for (ProducerRecord<byte[], byte[]> record : driver.drain(config.deadLettersTopic())) {
+        DeadLetter letter = letters.deserialize(config.deadLettersTopic(), record.value());
         Long line = lineByOffset.get(letter.getOffset());
         reject(rejectOut, "events", line == null ? -1 : line, letter.getReason());
         rejected++;
       }
       lineByOffset.clear();
-      // The driver keeps every record produced (renderings, repartitioned ones) until read.
-      for (String topic : produced) {
-        if (!topic.equals(config.alertsTopic())
-            && !topic.equals(config.scoresTopic())
-            && !topic.equals(config.deadLettersTopic())) {
-          others
-              .computeIfAbsent(
-                  topic,
-                  t ->
-                      driver.createOutputTopic(
-                          t, new ByteArrayDeserializer(), new ByteArrayDeserializer()))
-              .readRecordsToList();
-        }
-      }
       return rejected;
     }
   }
 
-  /** A topic's records so far; none (and no driver warning) for a topic never produced to. */
-  private static <K> List<byte[]> valuesOf(
-      TestOutputTopic<K, byte[]> topic, String name, Set<String> produced) {
-    return produced.contains(name) ? topic.readValuesToList() : List.of();
-  }
-
-  private long loadRegistry(TopologyTestDriver driver, ChaperoneConfig config, Writer rejectOut)
+  private long loadRegistry(ReplayDriver driver, ChaperoneConfig config, Writer rejectOut)
       throws IOException {
     if (registrations == null) {
       return 0;
     }
-    TestInputTopic<String, byte[]> topic =
-        driver.createInputTopic(
-            config.registryTopic(), new StringSerializer(), new ByteArraySerializer());
+    StringSerializer keys = new StringSerializer();
     var serializer = AvroSerde.forValues(AgentRegistration.class, null).serializer();
     long rejected = 0;
     long line = 0;
@@ -415,10 +376,11 @@ final class ReplayCommand implements Callable<Integer> {
       }
       try {
         AgentRegistration registration = JsonContractCodec.readRegistration(text);
-        topic.pipeInput(
-            registration.getAgentId(),
+        driver.pipe(
+            config.registryTopic(),
+            keys.serialize(config.registryTopic(), registration.getAgentId()),
             serializer.serialize(config.registryTopic(), registration),
-            Instant.EPOCH);
+            0L);
       } catch (ContractViolationException e) {
         reject(rejectOut, "registry", line, e.getMessage());
         rejected++;
@@ -427,7 +389,7 @@ final class ReplayCommand implements Callable<Integer> {
     return rejected;
   }
 
-  private long loadConfig(TopologyTestDriver driver, ChaperoneConfig config, Writer rejectOut)
+  private long loadConfig(ReplayDriver driver, ChaperoneConfig config, Writer rejectOut)
       throws IOException {
     if (detectorConfig == null) {
       return 0;
@@ -435,14 +397,13 @@ final class ReplayCommand implements Callable<Integer> {
     try {
       DetectorConfig global =
           JsonContractCodec.read(Files.readString(detectorConfig), DetectorConfig.class);
-      driver
-          .createInputTopic(config.configTopic(), new StringSerializer(), new ByteArraySerializer())
-          .pipeInput(
-              "global",
-              AvroSerde.forValues(DetectorConfig.class, null)
-                  .serializer()
-                  .serialize(config.configTopic(), global),
-              Instant.EPOCH);
+      driver.pipe(
+          config.configTopic(),
+          new StringSerializer().serialize(config.configTopic(), "global"),
+          AvroSerde.forValues(DetectorConfig.class, null)
+              .serializer()
+              .serialize(config.configTopic(), global),
+          0L);
       return 0;
     } catch (ContractViolationException e) {
       reject(rejectOut, "config", 1, e.getMessage());
