@@ -239,7 +239,7 @@ final class ReplayCommand implements Callable<Integer> {
     ChaperoneConfig config = new ChaperoneConfig(settings);
     Properties props = config.streamsProperties();
     props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
-    // The driver commits after every record: a record cache would only be flushed at once.
+    // The stores are in memory already: a record cache in front of them would only add copies.
     props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
     ChaperoneMetrics metrics = ChaperoneMetrics.inMemory();
     long started = System.nanoTime();
