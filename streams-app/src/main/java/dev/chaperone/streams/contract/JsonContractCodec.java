@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.ChaperoneSchemas;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -52,6 +53,22 @@ public final class JsonContractCodec {
     return read(json, AgentAction.class);
   }
 
+  /**
+   * Reads one {@link AgentAction} from its JSON form in UTF-8, {@code length} bytes of {@code json}
+   * from {@code offset}: what a file's line is before it is decoded into a string, which it need
+   * not be. Bytes that are not UTF-8 are a violation like any other.
+   */
+  public static AgentAction readAction(byte[] json, int offset, int length)
+      throws ContractViolationException {
+    JsonNode tree;
+    try {
+      tree = MAPPER.readTree(json, offset, length);
+    } catch (IOException e) {
+      throw notJson(e);
+    }
+    return fromTree(tree, AgentAction.class);
+  }
+
   /** Reads one {@link AgentRegistration} from its JSON form. */
   public static AgentRegistration readRegistration(String json) throws ContractViolationException {
     return read(json, AgentRegistration.class);
@@ -64,16 +81,23 @@ public final class JsonContractCodec {
     try {
       tree = MAPPER.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new ContractViolationException(
-          "",
-          "not valid JSON at line "
-              + e.getLocation().getLineNr()
-              + ", column "
-              + e.getLocation().getColumnNr()
-              + ": "
-              + e.getOriginalMessage());
+      throw notJson(e);
     }
     return fromTree(tree, type);
+  }
+
+  private static ContractViolationException notJson(IOException e) {
+    if (e instanceof JsonProcessingException json && json.getLocation() != null) {
+      return new ContractViolationException(
+          "",
+          "not valid JSON at line "
+              + json.getLocation().getLineNr()
+              + ", column "
+              + json.getLocation().getColumnNr()
+              + ": "
+              + json.getOriginalMessage());
+    }
+    return new ContractViolationException("", "not valid JSON: " + e.getMessage());
   }
 
   /** Converts an already parsed JSON tree. */

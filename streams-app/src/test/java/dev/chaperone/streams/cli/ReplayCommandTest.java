@@ -1,5 +1,6 @@
 package dev.chaperone.streams.cli;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,21 +67,7 @@ class ReplayCommandTest {
 
     // When it is replayed
     StringWriter out = new StringWriter();
-    CommandLine cli = new CommandLine(new ChaperoneCli());
-    cli.setOut(new PrintWriter(out, true));
-    int code =
-        cli.execute(
-            "replay",
-            "--events",
-            events.toString(),
-            "--registry",
-            registrations.toString(),
-            "--alerts",
-            dir.resolve("alerts.jsonl").toString(),
-            "--scores",
-            dir.resolve("scores.jsonl").toString(),
-            "--rejects",
-            dir.resolve("rejects.jsonl").toString());
+    int code = replay(out, events, "--registry", registrations.toString());
 
     // Then every valid event has its scores, the alerts are written, and the two bad lines are
     // reported
@@ -121,6 +108,72 @@ class ReplayCommandTest {
     assertEquals(lines.size(), rejects.get(1).path("line").asLong());
     assertTrue(
         out.toString().startsWith("Read 2002 events: 2000 scored, 2 rejected"), out.toString());
+  }
+
+  @Test
+  void shouldRejectALineThatIsNotUtf8AndReplayTheLinesAroundIt() throws Exception {
+    // Given three actions in CRLF lines, the second line's bytes not UTF-8, a blank line, and the
+    // last line without a newline
+    List<AgentAction> actions =
+        new SampleFleet(3, 1, Instant.parse("2026-10-01T00:00:00Z")).actions(3);
+    java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+    file.writeBytes((JsonContractCodec.write(actions.get(0)) + "\r\n").getBytes(UTF_8));
+    file.writeBytes(new byte[] {'{', '"', (byte) 0xC3, (byte) 0x28, '"', '}', '\r', '\n'});
+    file.writeBytes((JsonContractCodec.write(actions.get(1)) + "\r\n \t\r\n").getBytes(UTF_8));
+    file.writeBytes(JsonContractCodec.write(actions.get(2)).getBytes(UTF_8));
+    Path events = Files.write(dir.resolve("events.jsonl"), file.toByteArray());
+
+    // When it is replayed
+    StringWriter out = new StringWriter();
+    int code = replay(out, events);
+
+    // Then the three actions are scored and line 2 alone is rejected, as not valid JSON
+    assertEquals(ReplayCommand.REJECTED, code, out.toString());
+    assertEquals(
+        actions.stream().map(AgentAction::getEventId).sorted().toList(),
+        Files.readAllLines(dir.resolve("scores.jsonl")).stream()
+            .map(line -> readTree(line).path("eventId").asText())
+            .sorted()
+            .toList());
+    List<String> rejects = Files.readAllLines(dir.resolve("rejects.jsonl"));
+    assertEquals(1, rejects.size(), rejects.toString());
+    assertEquals(2, readTree(rejects.get(0)).path("line").asLong());
+    assertTrue(
+        readTree(rejects.get(0)).path("reason").asText().startsWith("not valid JSON"),
+        rejects.get(0));
+  }
+
+  @Test
+  void shouldSplitLinesLongerThanTheBufferAndEndsOfEveryKind() throws Exception {
+    // Given a line of 200,000 bytes between a CRLF line and a last line without a newline
+    String longLine = "x".repeat(200_000);
+    byte[] text = ("a\r\n" + longLine + "\n\nb").getBytes(UTF_8);
+
+    // When it is split
+    List<String> lines = new ArrayList<>();
+    try (ReplayCommand.Lines in = new ReplayCommand.Lines(new java.io.ByteArrayInputStream(text))) {
+      while (in.next()) {
+        lines.add(new String(in.bytes(), in.offset(), in.length(), UTF_8));
+      }
+    }
+
+    // Then each line comes whole, without its line end
+    assertEquals(List.of("a", longLine, "", "b"), lines);
+  }
+
+  /**
+   * Runs {@code chaperone replay} of {@code events} with {@code more} arguments, alerts, scores and
+   * rejects to files in {@link #dir}; its printed output to {@code out}.
+   */
+  private int replay(StringWriter out, Path events, String... more) {
+    List<String> args = new ArrayList<>(List.of("replay", "--events", events.toString()));
+    args.addAll(List.of(more));
+    for (String output : List.of("alerts", "scores", "rejects")) {
+      args.addAll(List.of("--" + output, dir.resolve(output + ".jsonl").toString()));
+    }
+    CommandLine cli = new CommandLine(new ChaperoneCli());
+    cli.setOut(new PrintWriter(out, true));
+    return cli.execute(args.toArray(String[]::new));
   }
 
   private static JsonNode readTree(String text) {
