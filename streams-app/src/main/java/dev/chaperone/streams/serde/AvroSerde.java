@@ -105,7 +105,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         out.writeBytes(singleObjectHeader);
       }
       try {
-        BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, encoders.get());
+        // buffered: the direct encoder hands the stream a byte at a time, each a synchronized call
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, encoders.get());
         encoders.set(encoder);
         writer.write(data, encoder);
         encoder.flush();
