@@ -60,10 +60,10 @@ import org.apache.kafka.streams.state.internals.ThreadCache;
  * <p>What it leaves out of {@code TopologyTestDriver} is what a replay of a million records pays
  * for per record there: a commit after every record (here every {@value #COMMIT_EVERY} records, or
  * when a processor asks), a regular expression compiled per source topic for every record piped and
- * produced (here a map lookup: the topology has no pattern subscriptions), transactions (a replay
- * runs at-least-once; its stores end with the process), and keeping every record produced until
- * read (here only the topics {@link #capture captured}; the rest, repartitioned records included,
- * are dropped once routed).
+ * produced (here a map lookup; a source subscribed by pattern is not supported), transactions (a
+ * replay runs at-least-once; its stores end with the process), and keeping every record produced
+ * until read (here only the topics {@link #capture captured}; the rest, repartitioned records
+ * included, are dropped once routed).
  *
  * <p>It lives in Kafka Streams' package for the one thing {@code TopologyTestDriver} also takes
  * from there, the topology's internal builder, and otherwise builds the task with the same internal
