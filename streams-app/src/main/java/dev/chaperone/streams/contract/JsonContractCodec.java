@@ -60,6 +60,12 @@ public final class JsonContractCodec {
    */
   public static AgentAction readAction(byte[] json, int offset, int length)
       throws ContractViolationException {
+    ChaperoneSchemas.trustGeneratedClasses();
+    AgentAction streamed = StreamedJson.action(MAPPER.getFactory(), json, offset, length);
+    if (streamed != null) {
+      return streamed;
+    }
+    // not valid, or not in the streamed reader's reach: the tree says exactly what is wrong
     JsonNode tree;
     try {
       tree = MAPPER.readTree(json, offset, length);
@@ -308,30 +314,41 @@ public final class JsonContractCodec {
     }
     if (node.isTextual()) {
       String text = node.textValue();
-      Instant utc = IsoInstants.parseUtc(text);
-      if (utc != null) {
-        return utc;
+      Instant parsed = instant(text);
+      if (parsed == null) {
+        throw new ContractViolationException(
+            path,
+            "not a timestamp: \""
+                + abbreviate(text)
+                + "\" (expected ISO-8601 such as 2026-11-02T09:15:00Z, or epoch milliseconds)");
       }
-      try {
-        return Instant.parse(text);
-      } catch (DateTimeParseException e) {
-        try {
-          return OffsetDateTime.parse(text).toInstant();
-        } catch (DateTimeParseException e2) {
-          throw new ContractViolationException(
-              path,
-              "not a timestamp: \""
-                  + abbreviate(text)
-                  + "\" (expected ISO-8601 such as 2026-11-02T09:15:00Z, or epoch milliseconds)");
-        }
-      }
+      return parsed;
     }
     throw new ContractViolationException(
         path,
         "expected a timestamp (ISO-8601 text or epoch milliseconds), found " + describe(node));
   }
 
-  private static boolean isTimestamp(Schema schema) {
+  /**
+   * ISO-8601 text as an instant: UTC, then any form {@link Instant} or an offset reads; or null.
+   */
+  static Instant instant(String text) {
+    Instant utc = IsoInstants.parseUtc(text);
+    if (utc != null) {
+      return utc;
+    }
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      try {
+        return OffsetDateTime.parse(text).toInstant();
+      } catch (DateTimeParseException e2) {
+        return null;
+      }
+    }
+  }
+
+  static boolean isTimestamp(Schema schema) {
     LogicalType type = schema.getLogicalType();
     return type instanceof LogicalTypes.TimestampMillis;
   }
