@@ -282,13 +282,10 @@ public final class ReplayDriver implements AutoCloseable {
 
   /** The records produced to a captured {@code topic} since the last drain, oldest first. */
   public List<ProducerRecord<byte[], byte[]>> drain(String topic) {
-    List<ProducerRecord<byte[], byte[]>> records = captured.get(topic);
-    if (records == null) {
+    if (!captured.containsKey(topic)) {
       throw new IllegalArgumentException("Not captured: " + topic);
     }
-    List<ProducerRecord<byte[], byte[]>> drained = new ArrayList<>(records);
-    records.clear();
-    return drained;
+    return captured.put(topic, new ArrayList<>());
   }
 
   /**
