@@ -1,5 +1,6 @@
 package dev.chaperone.streams.serde;
 
+import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.ChaperoneSchemas;
 import dev.chaperone.streams.registry.SchemaRegistry;
 import java.io.ByteArrayOutputStream;
@@ -34,6 +35,10 @@ import org.apache.kafka.common.serialization.Serializer;
  * read. Writing uses Confluent framing when a {@link SchemaRegistry} is given (registering under
  * {@code <topic>-value} or {@code <topic>-key}), single-object encoding otherwise.
  *
+ * <p>A record type with a hand-written codec of its layout ({@link AgentActionBinary}, the one
+ * every action passes through) is read and written by it when the writer's layout is this build's;
+ * whatever it cannot read or write goes to Avro, whose answer or error stands.
+ *
  * <p>{@code null} maps to {@code null} both ways. Bad bytes throw {@link SerializationException}
  * whose message says what is wrong: empty, unknown magic byte, unknown schema id or fingerprint,
  * truncated header or datum, trailing bytes, incompatible writer schema. Instances are safe for use
@@ -50,10 +55,20 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
    * @param isKey whether this serde is for record keys (subject {@code <topic>-key})
    */
   public AvroSerde(Class<T> type, SchemaRegistry registry, boolean isKey) {
+    this(type, registry, isKey, true);
+  }
+
+  private AvroSerde(Class<T> type, SchemaRegistry registry, boolean isKey, boolean direct) {
     ChaperoneSchemas.trustGeneratedClasses();
     Schema schema = ChaperoneSchemas.schemaOf(type);
-    this.serializer = new AvroSerializer<>(schema, registry, isKey);
-    this.deserializer = new AvroDeserializer<>(schema, registry, List.of());
+    DirectCodec<T> codec = direct ? directCodec(schema) : null;
+    this.serializer = new AvroSerializer<>(schema, registry, isKey, codec);
+    this.deserializer = new AvroDeserializer<>(schema, registry, List.of(), codec);
+  }
+
+  /** The serde without its direct codec: Avro's reader and writer alone, as a reference. */
+  static <T extends SpecificRecord> AvroSerde<T> avroOnly(Class<T> type, SchemaRegistry registry) {
+    return new AvroSerde<>(type, registry, false, false);
   }
 
   public static <T extends SpecificRecord> AvroSerde<T> forValues(
@@ -81,12 +96,14 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     // one instance serves every stream thread: nothing here may be shared unguarded
     private final Map<String, Integer> idsBySubject = new ConcurrentHashMap<>();
     private final ThreadLocal<BinaryEncoder> encoders = new ThreadLocal<>();
+    private final DirectCodec<T> direct;
 
-    AvroSerializer(Schema schema, SchemaRegistry registry, boolean isKey) {
+    AvroSerializer(Schema schema, SchemaRegistry registry, boolean isKey, DirectCodec<T> direct) {
       this.schema = schema;
       this.registry = registry;
       this.isKey = isKey;
       this.writer = new SpecificDatumWriter<>(schema);
+      this.direct = direct;
       this.singleObjectHeader = singleObjectHeader(schema);
     }
 
@@ -96,18 +113,24 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         return null;
       }
       ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-      if (registry != null) {
-        String subject = topic + (isKey ? "-key" : "-value");
-        int id = idsBySubject.computeIfAbsent(subject, s -> registry.register(s, schema));
-        out.write(WireFormat.CONFLUENT_MAGIC);
-        out.writeBytes(ByteBuffer.allocate(4).putInt(id).array());
-      } else {
-        out.writeBytes(singleObjectHeader);
-      }
+      writeHeader(topic, out);
       try {
         // buffered: the direct encoder hands the stream a byte at a time, each a synchronized call
         BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, encoders.get());
         encoders.set(encoder);
+        if (direct != null) {
+          try {
+            direct.write(data, encoder);
+            encoder.flush();
+            return out.toByteArray();
+          } catch (IOException | RuntimeException e) {
+            // Avro's writer says what is wrong with the value; start again with a clean buffer
+            out.reset();
+            writeHeader(topic, out);
+            encoder = EncoderFactory.get().binaryEncoder(out, null);
+            encoders.set(encoder);
+          }
+        }
         writer.write(data, encoder);
         encoder.flush();
       } catch (IOException | AvroRuntimeException e) {
@@ -117,6 +140,17 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
       }
       return out.toByteArray();
     }
+
+    private void writeHeader(String topic, ByteArrayOutputStream out) {
+      if (registry != null) {
+        String subject = topic + (isKey ? "-key" : "-value");
+        int id = idsBySubject.computeIfAbsent(subject, s -> registry.register(s, schema));
+        out.write(WireFormat.CONFLUENT_MAGIC);
+        out.writeBytes(ByteBuffer.allocate(4).putInt(id).array());
+      } else {
+        out.writeBytes(singleObjectHeader);
+      }
+    }
   }
 
   /** Reads either framing and resolves the writer schema to the reader schema. */
@@ -125,13 +159,18 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     private final SchemaRegistry registry;
     // one instance serves every stream thread: nothing here may be shared unguarded
     private final Map<Long, Schema> knownByFingerprint = new ConcurrentHashMap<>();
-    private final Map<Schema, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
+    private final Map<Schema, Reading<T>> readers = new ConcurrentHashMap<>();
     private final ThreadLocal<BinaryDecoder> decoders = new ThreadLocal<>();
+    private final DirectCodec<T> direct;
 
     AvroDeserializer(
-        Schema readerSchema, SchemaRegistry registry, Collection<Schema> olderWriterSchemas) {
+        Schema readerSchema,
+        SchemaRegistry registry,
+        Collection<Schema> olderWriterSchemas,
+        DirectCodec<T> direct) {
       this.readerSchema = readerSchema;
       this.registry = registry;
+      this.direct = direct;
       knownByFingerprint.put(SchemaNormalization.parsingFingerprint64(readerSchema), readerSchema);
       for (Schema older : olderWriterSchemas) {
         knownByFingerprint.put(SchemaNormalization.parsingFingerprint64(older), older);
@@ -217,10 +256,22 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     }
 
     private T decode(Schema writerSchema, byte[] data, int offset) {
-      SpecificDatumReader<T> reader = readers.computeIfAbsent(writerSchema, this::readerFor);
+      Reading<T> reading = readers.computeIfAbsent(writerSchema, this::readingFor);
       BinaryDecoder decoder =
           DecoderFactory.get().binaryDecoder(data, offset, data.length - offset, decoders.get());
       decoders.set(decoder);
+      if (reading.direct() != null) {
+        try {
+          T value = reading.direct().read(decoder);
+          if (decoder.isEnd()) {
+            return value;
+          }
+        } catch (IOException | RuntimeException e) {
+          // Avro's reader gives the answer below, and its error is the one that stands
+        }
+        decoder = DecoderFactory.get().binaryDecoder(data, offset, data.length - offset, decoder);
+      }
+      SpecificDatumReader<T> reader = reading.avro();
       T value;
       try {
         value = reader.read(null, decoder);
@@ -251,7 +302,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
       return value;
     }
 
-    private SpecificDatumReader<T> readerFor(Schema writerSchema) {
+    private Reading<T> readingFor(Schema writerSchema) {
       var compatibility =
           SchemaCompatibility.checkReaderWriterCompatibility(readerSchema, writerSchema);
       if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
@@ -266,13 +317,41 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
                     .limit(3)
                     .toList());
       }
-      return new SpecificDatumReader<>(writerSchema, readerSchema);
+      boolean sameLayout =
+          SchemaNormalization.parsingFingerprint64(writerSchema)
+              == SchemaNormalization.parsingFingerprint64(readerSchema);
+      return new Reading<>(
+          new SpecificDatumReader<>(writerSchema, readerSchema), sameLayout ? direct : null);
     }
 
     private static String describe(Throwable e) {
       String message = e.getMessage();
       return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
+  }
+
+  /** How records of one writer schema are read: by Avro, and first by a direct codec if any. */
+  private record Reading<T>(SpecificDatumReader<T> avro, DirectCodec<T> direct) {}
+
+  /**
+   * A hand-written reader and writer of one schema's binary layout, for a hot record type: what
+   * Avro's generic datum reader and writer would do, without their per-field dispatch. Whatever it
+   * cannot read or write is done again by Avro, whose answer or error stands.
+   */
+  interface DirectCodec<T> {
+    T read(BinaryDecoder in) throws IOException;
+
+    void write(T value, BinaryEncoder out) throws IOException;
+  }
+
+  /** The direct codec of {@code schema}, if this build has one for its layout; else null. */
+  @SuppressWarnings("unchecked")
+  static <T> DirectCodec<T> directCodec(Schema schema) {
+    if (schema.getFullName().equals(AgentAction.getClassSchema().getFullName())
+        && AgentActionBinary.matches(schema)) {
+      return (DirectCodec<T>) AgentActionBinary.INSTANCE;
+    }
+    return null;
   }
 
   static byte[] singleObjectHeader(Schema schema) {
