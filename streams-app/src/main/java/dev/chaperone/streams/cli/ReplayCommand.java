@@ -28,7 +28,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -352,9 +351,8 @@ final class ReplayCommand implements Callable<Integer> {
       Outputs outputs = new Outputs(driver, config);
       rejected += loadRegistry(driver, config, rejectOut);
       rejected += loadConfig(driver, config, rejectOut);
-      PriorityQueue<Parsed> buffer = new PriorityQueue<>();
-      Map<Long, Long> lineByOffset = new HashMap<>();
-      long offset = 0;
+      ReorderBuffer<Parsed> buffer = new ReorderBuffer<>();
+      LineNumbers lineByOffset = new LineNumbers();
       try (EventReader reader = new EventReader(events, config.actionsTopic())) {
         for (List<Parsed> batch = reader.next(); batch != null; batch = reader.next()) {
           for (Parsed parsed : batch) {
@@ -371,7 +369,7 @@ final class ReplayCommand implements Callable<Integer> {
             Parsed next = buffer.poll();
             driver.pipe(
                 config.actionsTopic(), next.key(), next.value(), next.occurredAt().toEpochMilli());
-            lineByOffset.put(offset++, next.line());
+            lineByOffset.add(next.line());
             replayed++;
             if (replayed % 1_000 == 0) {
               deadLettered += outputs.drain(alertOut, scoreOut, rejectOut, lineByOffset);
@@ -421,7 +419,7 @@ final class ReplayCommand implements Callable<Integer> {
       driver.capture(config.deadLettersTopic());
     }
 
-    long drain(Writer alertOut, Writer scoreOut, Writer rejectOut, Map<Long, Long> lineByOffset)
+    long drain(Writer alertOut, Writer scoreOut, Writer rejectOut, LineNumbers lineByOffset)
         throws IOException {
       for (ProducerRecord<byte[], byte[]> record : driver.drain(config.alertsTopic())) {
         alertOut.write(
@@ -439,12 +437,40 @@ final class ReplayCommand implements Callable<Integer> {
       long rejected = 0;
       for (ProducerRecord<byte[], byte[]> record : driver.drain(config.deadLettersTopic())) {
         DeadLetter letter = letters.deserialize(config.deadLettersTopic(), record.value());
-        Long line = lineByOffset.get(letter.getOffset());
-        reject(rejectOut, "events", line == null ? -1 : line, letter.getReason());
+        reject(rejectOut, "events", lineByOffset.lineAt(letter.getOffset()), letter.getReason());
         rejected++;
       }
       lineByOffset.clear();
       return rejected;
+    }
+  }
+
+  /**
+   * The line of each event piped since the last drain, by its offset on the actions topic: the
+   * driver numbers the records of a topic from 0 in the order they are piped.
+   */
+  static final class LineNumbers {
+    private long firstOffset;
+    private long[] lines = new long[1_024];
+    private int size;
+
+    void add(long line) {
+      if (size == lines.length) {
+        lines = Arrays.copyOf(lines, size * 2);
+      }
+      lines[size++] = line;
+    }
+
+    /** The line of the event at {@code offset}, or -1 if it was not piped since the last drain. */
+    long lineAt(long offset) {
+      long index = offset - firstOffset;
+      return index >= 0 && index < size ? lines[(int) index] : -1;
+    }
+
+    /** Forgets the lines kept so far; the next event piped has the next offset. */
+    void clear() {
+      firstOffset += size;
+      size = 0;
     }
   }
 
