@@ -449,7 +449,7 @@ final class ReplayCommand implements Callable<Integer> {
    * The line of each event piped since the last drain, by its offset on the actions topic: the
    * driver numbers the records of a topic from 0 in the order they are piped.
    */
-  static final class LineNumbers {
+  private static final class LineNumbers {
     private long firstOffset;
     private long[] lines = new long[1_024];
     private int size;
