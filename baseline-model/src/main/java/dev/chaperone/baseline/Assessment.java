@@ -150,6 +150,14 @@ public final class Assessment {
 
   /** One line: the score and its top three signals. */
   public String summary() {
+    return summary(topSignals(3));
+  }
+
+  /**
+   * One line: the score and {@code top}, the signals {@link #topSignals} gave, for a caller that
+   * needs those too (each explanation reads the baseline; one reading serves both).
+   */
+  public String summary(List<SignalScore> top) {
     StringBuilder out =
         new StringBuilder(
             String.format(Locale.ROOT, "event %.1fσ, session %.1fσ", eventScore, sessionScore));
@@ -159,7 +167,7 @@ public final class Assessment {
               ? " (warming up: scored against its cohort)"
               : " (unbaselined: not enough history)");
     }
-    for (SignalScore s : topSignals(3)) {
+    for (SignalScore s : top) {
       out.append(String.format(Locale.ROOT, "; %s (%+.1fσ)", s.explanation(), s.sigma()));
     }
     return out.toString();

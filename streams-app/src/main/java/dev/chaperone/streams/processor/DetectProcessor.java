@@ -8,6 +8,7 @@ import dev.chaperone.baseline.BaselineConfig;
 import dev.chaperone.baseline.BaselineState;
 import dev.chaperone.baseline.Observation;
 import dev.chaperone.baseline.Signal;
+import dev.chaperone.baseline.SignalScore;
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.schema.AgentRegistration;
 import dev.chaperone.schema.DetectorMode;
@@ -273,6 +274,7 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
 
     if (deviates) {
       double score = Math.max(assessment.eventScore(), assessment.sessionScore());
+      List<SignalScore> top = assessment.topSignals(3);
       String which =
           assessment.eventScore() >= effective.eventThresholdSigma()
               ? String.format(
@@ -288,10 +290,10 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
       findings.add(
           new Finding(
               Rule.BEHAVIOURAL_DEVIATION,
-              which + ": " + assessment.summary(),
+              which + ": " + assessment.summary(top),
               null,
               score,
-              assessment.topSignals(3)));
+              top));
     }
   }
 
