@@ -44,14 +44,16 @@ final class AgentActionBinary implements AvroSerde.DirectCodec<AgentAction> {
   private static final ActionType[] ACTION_TYPES = ActionType.values();
   private static final Outcome[] OUTCOMES = Outcome.values();
   private static final PrincipalType[] PRINCIPAL_TYPES = PrincipalType.values();
-  private static final Schema STRINGS = Credential.getClassSchema().getField("scopes").schema();
+  private static final Schema SCOPES = Credential.getClassSchema().getField("scopes").schema();
+  private static final Schema HOP_SCOPES =
+      DelegationHop.getClassSchema().getField("scopes").schema();
   private static final Schema HOPS = AgentAction.getClassSchema().getField("delegation").schema();
 
   static final AgentActionBinary INSTANCE = new AgentActionBinary();
 
   private AgentActionBinary() {}
 
-  /** Whether this build's {@code AgentAction} schema is the one this class follows. */
+  /** Whether {@code schema} has the layout this class follows. */
   static boolean matches(Schema schema) {
     return SchemaNormalization.parsingFingerprint64(schema) == FINGERPRINT;
   }
@@ -107,7 +109,7 @@ final class AgentActionBinary implements AvroSerde.DirectCodec<AgentAction> {
     String subject = optionalString(in);
     Instant issuedAt = optionalInstant(in);
     Instant expiresAt = optionalInstant(in);
-    List<String> scopes = readStrings(in);
+    List<String> scopes = readStrings(in, SCOPES);
     String sessionId = optionalString(in);
     String taskId = optionalString(in);
     return new Credential(tokenId, subject, issuedAt, expiresAt, scopes, sessionId, taskId);
@@ -123,7 +125,7 @@ final class AgentActionBinary implements AvroSerde.DirectCodec<AgentAction> {
         PrincipalType type = PRINCIPAL_TYPES[symbol(in, PRINCIPAL_TYPES.length)];
         String delegatedBy = optionalString(in);
         String grantId = optionalString(in);
-        List<String> scopes = readStrings(in);
+        List<String> scopes = readStrings(in, HOP_SCOPES);
         String requestRef = optionalString(in);
         Instant issuedAt = Instant.ofEpochMilli(in.readLong());
         Instant expiresAt = optionalInstant(in);
@@ -136,10 +138,11 @@ final class AgentActionBinary implements AvroSerde.DirectCodec<AgentAction> {
     return hops;
   }
 
-  private static List<String> readStrings(BinaryDecoder in) throws IOException {
+  /** An array of strings, as Avro reads it for a field of {@code schema}. */
+  private static List<String> readStrings(BinaryDecoder in, Schema schema) throws IOException {
     long count = in.readArrayStart();
     List<String> strings =
-        new GenericData.Array<>(GenericDatumReader.initialCollectionCapacity(count), STRINGS);
+        new GenericData.Array<>(GenericDatumReader.initialCollectionCapacity(count), schema);
     while (count > 0) {
       for (long i = 0; i < count; i++) {
         strings.add(in.readString());
