@@ -591,7 +591,9 @@ public final class ChaperoneTopology {
       out.writeStringField("agentId", score.agentId());
       out.writeStringField("sessionId", score.sessionId());
       out.writeStringField(
-          "occurredAt", java.time.Instant.ofEpochMilli(score.occurredAt()).toString());
+          "occurredAt",
+          dev.chaperone.streams.contract.IsoInstants.format(
+              java.time.Instant.ofEpochMilli(score.occurredAt())));
       out.writeNumberField("eventScore", Math.round(score.eventScore() * 1000) / 1000.0);
       out.writeNumberField("sessionScore", Math.round(score.sessionScore() * 1000) / 1000.0);
       out.writeBooleanField("warmup", score.warmup());

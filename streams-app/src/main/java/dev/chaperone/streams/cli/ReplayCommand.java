@@ -12,10 +12,12 @@ import dev.chaperone.streams.contract.ContractViolationException;
 import dev.chaperone.streams.contract.JsonContractCodec;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.serde.AvroSerde;
+import java.io.BufferedOutputStream;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.io.OutputStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -345,8 +347,11 @@ final class ReplayCommand implements Callable<Integer> {
                 props,
                 System.currentTimeMillis());
         BufferedWriter alertOut = Files.newBufferedWriter(alerts, StandardCharsets.UTF_8);
-        BufferedWriter scoreOut =
-            scores == null ? null : Files.newBufferedWriter(scores, StandardCharsets.UTF_8);
+        // the scores topic carries each score as UTF-8 JSON already: its bytes are the line
+        OutputStream scoreOut =
+            scores == null
+                ? null
+                : new BufferedOutputStream(Files.newOutputStream(scores), 1 << 16);
         BufferedWriter rejectOut = Files.newBufferedWriter(rejects, StandardCharsets.UTF_8)) {
       Outputs outputs = new Outputs(driver, config);
       rejected += loadRegistry(driver, config, rejectOut);
@@ -419,7 +424,7 @@ final class ReplayCommand implements Callable<Integer> {
       driver.capture(config.deadLettersTopic());
     }
 
-    long drain(Writer alertOut, Writer scoreOut, Writer rejectOut, LineNumbers lineByOffset)
+    long drain(Writer alertOut, OutputStream scoreOut, Writer rejectOut, LineNumbers lineByOffset)
         throws IOException {
       for (ProducerRecord<byte[], byte[]> record : driver.drain(config.alertsTopic())) {
         alertOut.write(
@@ -430,7 +435,7 @@ final class ReplayCommand implements Callable<Integer> {
       }
       for (ProducerRecord<byte[], byte[]> record : driver.drain(config.scoresTopic())) {
         if (scoreOut != null) {
-          scoreOut.write(new String(record.value(), StandardCharsets.UTF_8));
+          scoreOut.write(record.value());
           scoreOut.write('\n');
         }
       }

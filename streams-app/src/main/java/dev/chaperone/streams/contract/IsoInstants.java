@@ -9,9 +9,15 @@ import java.time.LocalDate;
  * yyyy-MM-ddTHH:mm:ss[.f…]Z} (UTC, one to nine fraction digits), without the general date-time
  * parser, which costs several times the rest of an event's JSON. Anything else, such as an offset,
  * a leap second or a year beyond four digits, is left to {@link Instant#parse} by returning null.
- * Thread-safe (stateless).
+ * Writes instants as {@link Instant#toString} does, without the general formatter either (every
+ * score line and every action of a written trace has one). Thread-safe (stateless).
  */
-final class IsoInstants {
+public final class IsoInstants {
+
+  /** 0000-01-01 and 9999-12-31: the years {@link #format} writes itself. */
+  private static final long FIRST_DAY = LocalDate.of(0, 1, 1).toEpochDay();
+
+  private static final long LAST_DAY = LocalDate.of(9999, 12, 31).toEpochDay();
 
   private IsoInstants() {}
 
@@ -67,6 +73,58 @@ final class IsoInstants {
       return null;
     }
     return Instant.ofEpochSecond(epochDay * 86_400 + hour * 3_600L + minute * 60L + second, nanos);
+  }
+
+  /**
+   * {@code instant} as {@link Instant#toString} writes it: {@code yyyy-MM-ddTHH:mm:ss}, a fraction
+   * of 3, 6 or 9 digits unless it is 0, then {@code Z}. Years outside 0000–9999 are left to {@link
+   * Instant#toString}.
+   */
+  public static String format(Instant instant) {
+    long seconds = instant.getEpochSecond();
+    long epochDay = Math.floorDiv(seconds, 86_400L);
+    if (epochDay < FIRST_DAY || epochDay > LAST_DAY) {
+      return instant.toString();
+    }
+    LocalDate date = LocalDate.ofEpochDay(epochDay);
+    int secondOfDay = (int) Math.floorMod(seconds, 86_400L);
+    int nanos = instant.getNano();
+    char[] out = new char[30];
+    put(out, 0, date.getYear(), 4);
+    out[4] = '-';
+    put(out, 5, date.getMonthValue(), 2);
+    out[7] = '-';
+    put(out, 8, date.getDayOfMonth(), 2);
+    out[10] = 'T';
+    put(out, 11, secondOfDay / 3_600, 2);
+    out[13] = ':';
+    put(out, 14, secondOfDay / 60 % 60, 2);
+    out[16] = ':';
+    put(out, 17, secondOfDay % 60, 2);
+    int end = 19;
+    if (nanos != 0) {
+      out[end++] = '.';
+      if (nanos % 1_000_000 == 0) {
+        put(out, end, nanos / 1_000_000, 3);
+        end += 3;
+      } else if (nanos % 1_000 == 0) {
+        put(out, end, nanos / 1_000, 6);
+        end += 6;
+      } else {
+        put(out, end, nanos, 9);
+        end += 9;
+      }
+    }
+    out[end++] = 'Z';
+    return new String(out, 0, end);
+  }
+
+  /** Writes {@code value} as {@code width} decimal digits at {@code at}, zero-padded. */
+  private static void put(char[] out, int at, int value, int width) {
+    for (int i = at + width - 1; i >= at; i--) {
+      out[i] = (char) ('0' + value % 10);
+      value /= 10;
+    }
   }
 
   /**

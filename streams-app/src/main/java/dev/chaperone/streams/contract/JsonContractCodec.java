@@ -421,7 +421,7 @@ public final class JsonContractCodec {
                 : String.valueOf(value));
       case LONG:
         if (value instanceof Instant instant) {
-          return NODES.textNode(instant.toString());
+          return NODES.textNode(IsoInstants.format(instant));
         }
         return NODES.numberNode(((Number) value).longValue());
       case INT:

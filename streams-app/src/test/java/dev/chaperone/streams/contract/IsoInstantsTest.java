@@ -82,4 +82,40 @@ class IsoInstantsTest {
         Instant.parse("2026-11-02T09:15:00.123456789Z"),
         JsonContractCodec.readAction(base + "\"2026-11-02T09:15:00.123456789Z\"}").getOccurredAt());
   }
+
+  @Test
+  void shouldWriteEveryInstantAsInstantToStringDoes() {
+    // Given 200,000 instants from year 0 to 9999 (seed 12) with no fraction, milliseconds,
+    // microseconds or nanoseconds, the first and last instants written fast, and a few beyond them
+    SplittableRandom random = new SplittableRandom(12);
+    long min = Instant.parse("0000-01-01T00:00:00Z").getEpochSecond();
+    long max = Instant.parse("9999-12-31T23:59:59Z").getEpochSecond();
+    List<Instant> instants =
+        new java.util.ArrayList<>(
+            List.of(
+                Instant.ofEpochSecond(min),
+                Instant.ofEpochSecond(max, 999_999_999),
+                Instant.ofEpochSecond(min - 1),
+                Instant.ofEpochSecond(max + 1),
+                Instant.EPOCH,
+                Instant.ofEpochMilli(-1),
+                Instant.parse("2024-02-29T23:59:59.100Z"),
+                Instant.MIN,
+                Instant.MAX));
+    for (int i = 0; i < 200_000; i++) {
+      int nanos =
+          switch (i % 4) {
+            case 0 -> 0;
+            case 1 -> random.nextInt(1_000) * 1_000_000;
+            case 2 -> random.nextInt(1_000_000) * 1_000;
+            default -> random.nextInt(1_000_000_000);
+          };
+      instants.add(Instant.ofEpochSecond(random.nextLong(min, max + 1), nanos));
+    }
+
+    // When each is written, Then the text is Instant.toString's
+    for (Instant instant : instants) {
+      assertEquals(instant.toString(), IsoInstants.format(instant));
+    }
+  }
 }
