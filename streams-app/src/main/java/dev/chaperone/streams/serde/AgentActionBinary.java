@@ -207,34 +207,22 @@ final class AgentActionBinary implements AvroSerde.DirectCodec<AgentAction> {
     writeOptional(action.getResource(), out);
     out.writeEnum(action.getOutcome().ordinal());
     Output output = action.getOutput();
-    if (output == null) {
-      out.writeIndex(0);
-    } else {
-      out.writeIndex(1);
+    if (present(output, out)) {
       writeOptional(output.getChannel(), out);
       writeOptional(output.getAudience(), out);
       writeOptional(output.getContentClass(), out);
       Long size = output.getSizeBytes();
-      if (size == null) {
-        out.writeIndex(0);
-      } else {
-        out.writeIndex(1);
+      if (present(size, out)) {
         out.writeLong(size);
       }
     }
     Approval approval = action.getApproval();
-    if (approval == null) {
-      out.writeIndex(0);
-    } else {
-      out.writeIndex(1);
+    if (present(approval, out)) {
       out.writeString(approval.getApprovedBy());
       out.writeLong(approval.getApprovedAt().toEpochMilli());
     }
     Credential credential = action.getCredential();
-    if (credential == null) {
-      out.writeIndex(0);
-    } else {
-      out.writeIndex(1);
+    if (present(credential, out)) {
       out.writeString(credential.getTokenId());
       writeOptional(credential.getSubject(), out);
       writeOptional(credential.getIssuedAt(), out);
@@ -279,20 +267,20 @@ final class AgentActionBinary implements AvroSerde.DirectCodec<AgentAction> {
     out.writeArrayEnd();
   }
 
+  /** Writes a {@code ["null", X]} union's branch for {@code value}: whether an X follows. */
+  private static boolean present(Object value, BinaryEncoder out) throws IOException {
+    out.writeIndex(value == null ? 0 : 1);
+    return value != null;
+  }
+
   private static void writeOptional(String value, BinaryEncoder out) throws IOException {
-    if (value == null) {
-      out.writeIndex(0);
-    } else {
-      out.writeIndex(1);
+    if (present(value, out)) {
       out.writeString(value);
     }
   }
 
   private static void writeOptional(Instant value, BinaryEncoder out) throws IOException {
-    if (value == null) {
-      out.writeIndex(0);
-    } else {
-      out.writeIndex(1);
+    if (present(value, out)) {
       out.writeLong(value.toEpochMilli());
     }
   }
