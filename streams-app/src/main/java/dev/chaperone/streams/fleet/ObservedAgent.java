@@ -2,10 +2,9 @@ package dev.chaperone.streams.fleet;
 
 import dev.chaperone.streams.state.ModifiedUtf8;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -41,19 +40,22 @@ public final class ObservedAgent {
   /**
    * Values in the order first seen, at most {@code cap}, the oldest first out; with their hashes,
    * so that a lookup compares strings only on a matching hash (token ids of one agent share long
-   * prefixes), and their encoding, kept until they change (an entry is encoded at every commit that
-   * saw its agent, and its tools seldom change).
+   * prefixes), and each value's stored form, made once: an entry is encoded at every commit that
+   * saw its agent, and a new session's token changes its list nearly every time, so the list is put
+   * together from the forms rather than encoded string by string.
    */
   private static final class Remembered {
     final List<String> values;
     final int cap;
     int[] hashes;
-    byte[] encoded;
+    // forms[i] is values.get(i) as stored (ModifiedUtf8.form), null until first encoded
+    byte[][] forms;
 
     Remembered(List<String> values, int cap) {
       this.values = values;
       this.cap = cap;
       this.hashes = new int[Math.max(4, values.size())];
+      this.forms = new byte[hashes.length][];
       for (int i = 0; i < values.size(); i++) {
         hashes[i] = values.get(i).hashCode();
       }
@@ -74,24 +76,36 @@ public final class ObservedAgent {
       if (size == cap) {
         values.remove(0);
         System.arraycopy(hashes, 1, hashes, 0, size - 1);
+        System.arraycopy(forms, 1, forms, 0, size - 1);
         size--;
       } else if (size == hashes.length) {
         hashes = Arrays.copyOf(hashes, Math.min(cap, size * 2));
+        forms = Arrays.copyOf(forms, hashes.length);
       }
       values.add(value);
       hashes[size] = hash;
-      encoded = null;
+      forms[size] = null;
     }
 
-    void writeTo(DataOutputStream out) throws IOException {
-      if (encoded == null) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(2 + 24 * values.size());
-        try (DataOutputStream list = new DataOutputStream(bytes)) {
-          writeList(list, values);
+    /** Bytes {@link #writeTo} writes; makes the forms not made yet. */
+    int encodedSize() {
+      int size = 2;
+      for (int i = 0; i < values.size(); i++) {
+        if (forms[i] == null) {
+          String value = values.get(i);
+          forms[i] = ModifiedUtf8.form(value.length() > 1024 ? value.substring(0, 1024) : value);
         }
-        encoded = bytes.toByteArray();
+        size += forms[i].length;
       }
-      out.write(encoded);
+      return size;
+    }
+
+    /** The list as {@link #readList} reads it, after {@link #encodedSize}. */
+    void writeTo(ByteBuffer out) {
+      out.putShort((short) values.size());
+      for (int i = 0; i < values.size(); i++) {
+        out.put(forms[i]);
+      }
     }
   }
 
@@ -131,19 +145,15 @@ public final class ObservedAgent {
 
   /** Compact binary form for the state store, led by a format version byte. */
   public byte[] encode() {
-    ByteArrayOutputStream bytes =
-        new ByteArrayOutputStream(64 + 24 * (tools.values.size() + tokenIds.values.size()));
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(FORMAT_VERSION);
-      out.writeLong(firstSeenMs);
-      out.writeLong(lastSeenMs);
-      out.writeLong(events);
-      tools.writeTo(out);
-      tokenIds.writeTo(out);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot encode observed agent", e);
-    }
-    return bytes.toByteArray();
+    ByteBuffer out = // big-endian, as DataInput reads it back
+        ByteBuffer.allocate(1 + 3 * Long.BYTES + tools.encodedSize() + tokenIds.encodedSize());
+    out.put(FORMAT_VERSION);
+    out.putLong(firstSeenMs);
+    out.putLong(lastSeenMs);
+    out.putLong(events);
+    tools.writeTo(out);
+    tokenIds.writeTo(out);
+    return out.array();
   }
 
   /** Decodes {@link #encode()}'s output. */
@@ -161,13 +171,6 @@ public final class ObservedAgent {
           readList(in, MAX_TOKENS));
     } catch (IOException e) {
       throw new IllegalArgumentException("corrupt observed-agent bytes: " + e.getMessage(), e);
-    }
-  }
-
-  private static void writeList(DataOutputStream out, List<String> values) throws IOException {
-    out.writeShort(values.size());
-    for (String value : values) {
-      ModifiedUtf8.write(out, value.length() > 1024 ? value.substring(0, 1024) : value);
     }
   }
 

@@ -1,11 +1,8 @@
 package dev.chaperone.streams.state;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -152,6 +149,7 @@ public final class AgentSightings {
   private static final class Credential {
     final long time;
     final long chunk; // NO_CHUNK: in the agent's credentials record
+    byte[] form; // the key as a record lists it (ModifiedUtf8.form), once written
 
     Credential(long time, long chunk) {
       this.time = time;
@@ -394,11 +392,7 @@ public final class AgentSightings {
     if (bucket.credentials.isEmpty()) {
       return Arrays.copyOf(out.array(), out.position());
     }
-    ByteArrayOutputStream bytes =
-        new ByteArrayOutputStream(out.position() + 2 + bucket.credentials.size() * 48);
-    bytes.write(out.array(), 0, out.position());
-    writeCredentials(bytes, bucket.credentials);
-    return bytes.toByteArray();
+    return withCredentials(out, bucket.credentials);
   }
 
   private void decodeChunk(long chunk, byte[] bytes) {
@@ -462,23 +456,32 @@ public final class AgentSightings {
 
   /** The record of the credentials in no chunk: a version byte, then as a chunk lists them. */
   private byte[] encodeUnplacedCredentials(List<String> keys) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(3 + keys.size() * 48);
-    bytes.write(FORMAT_VERSION);
-    writeCredentials(bytes, keys);
-    return bytes.toByteArray();
+    return withCredentials(ByteBuffer.allocate(1).put(FORMAT_VERSION), keys);
   }
 
-  /** A count, then each key (modified UTF-8) and its latest use. */
-  private void writeCredentials(ByteArrayOutputStream bytes, List<String> keys) {
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeShort(keys.size());
-      for (String key : keys) {
-        ModifiedUtf8.write(out, key); // contract-bounded: at most 4,096 chars
-        out.writeLong(credentials.get(key).time);
+  /**
+   * The bytes {@code head} holds so far, then the credentials: a count, then each key (modified
+   * UTF-8, as {@code writeUTF} writes it) and its latest use.
+   */
+  private byte[] withCredentials(ByteBuffer head, List<String> keys) {
+    Credential[] listed = new Credential[keys.size()];
+    int size = head.position() + Short.BYTES;
+    for (int i = 0; i < listed.length; i++) {
+      Credential credential = credentials.get(keys.get(i));
+      if (credential.form == null) {
+        credential.form = ModifiedUtf8.form(keys.get(i)); // contract-bounded: 4,096 chars at most
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // in memory: cannot happen
+      size += credential.form.length + Long.BYTES;
+      listed[i] = credential;
     }
+    ByteBuffer out = ByteBuffer.allocate(size);
+    out.put(head.array(), 0, head.position());
+    out.putShort((short) listed.length);
+    for (Credential credential : listed) {
+      out.put(credential.form);
+      out.putLong(credential.time);
+    }
+    return out.array();
   }
 
   /**
@@ -531,6 +534,7 @@ public final class AgentSightings {
         if (entry.getValue().chunk == NO_CHUNK) {
           detach(entry.getKey(), entry.getValue());
           Credential moved = new Credential(entry.getValue().time, newest);
+          moved.form = entry.getValue().form;
           entry.setValue(moved);
           attach(entry.getKey(), moved);
         }

@@ -1,6 +1,8 @@
 package dev.chaperone.streams.state;
 
+import java.io.ByteArrayOutputStream;
 import java.io.DataOutput;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -33,6 +35,32 @@ public final class ModifiedUtf8 {
       }
     }
     out.writeUTF(value);
+  }
+
+  /**
+   * {@code value} as {@code writeUTF} writes it, its two-byte length first.
+   *
+   * @throws IllegalArgumentException if its encoding is longer than {@code writeUTF} takes
+   */
+  public static byte[] form(String value) {
+    int length = value.length();
+    if (length <= 0xFFFF) {
+      byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+      if (bytes.length == length && isPlainAscii(bytes)) {
+        byte[] form = new byte[2 + length];
+        form[0] = (byte) (length >>> 8);
+        form[1] = (byte) length;
+        System.arraycopy(bytes, 0, form, 2, length);
+        return form;
+      }
+    }
+    ByteArrayOutputStream form = new ByteArrayOutputStream(2 + 3 * length);
+    try (DataOutputStream out = new DataOutputStream(form)) {
+      out.writeUTF(value);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot encode a string of " + length + " chars", e);
+    }
+    return form.toByteArray();
   }
 
   /** No zero byte (two bytes in modified UTF-8) and no {@code '?'} (maybe a lone surrogate). */

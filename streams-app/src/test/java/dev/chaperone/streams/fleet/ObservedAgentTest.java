@@ -1,7 +1,11 @@
 package dev.chaperone.streams.fleet;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -51,6 +55,70 @@ class ObservedAgentTest {
     assertEquals(tools, decoded.tools());
     assertEquals(tokens, decoded.tokenIds());
     assertEquals(T0 + 4_999, decoded.lastSeenMs());
+  }
+
+  @Test
+  void shouldEncodeAsDataOutputWritesFieldAfterField() throws IOException {
+    // Given agents fed ASCII, non-ASCII, NUL-holding, surrogate-splitting and over-long values,
+    // encoded between actions as commits encode them (seed 23)
+    SplittableRandom random = new SplittableRandom(23);
+    String[] alphabet = {"a", "Z", "-", "?", "\u0000", "é", "東", "😀", "\ud800", "/"};
+    for (int agentNumber = 0; agentNumber < 200; agentNumber++) {
+      ObservedAgent agent = ObservedAgent.firstSeen(T0 + agentNumber);
+      List<String> tools = new ArrayList<>();
+      List<String> tokens = new ArrayList<>();
+      long firstSeen = T0 + agentNumber;
+      long lastSeen = firstSeen;
+      for (int i = 0; i < 120; i++) {
+        String tool =
+            random.nextInt(4) == 0 ? value(random, alphabet) : "tool-" + random.nextInt(90);
+        String token = random.nextInt(5) == 0 ? null : "tok-" + random.nextInt(40);
+        long at = T0 + random.nextLong(-1_000, 1_000_000);
+        agent.accept(at, tool, token);
+        firstSeen = Math.min(firstSeen, at);
+        lastSeen = Math.max(lastSeen, at);
+        remember(tools, tool, ObservedAgent.MAX_TOOLS);
+        if (token != null) {
+          remember(tokens, token, ObservedAgent.MAX_TOKENS);
+        }
+        if (random.nextInt(7) == 0) {
+          // Then its bytes are those of DataOutput's writeLong, writeShort and writeUTF
+          byte[] expected = reference(firstSeen, lastSeen, i + 1, tools, tokens);
+          assertArrayEquals(expected, agent.encode(), "agent " + agentNumber + " action " + i);
+          // and what was decoded encodes the same
+          assertArrayEquals(expected, ObservedAgent.decode(expected).encode());
+        }
+      }
+    }
+  }
+
+  private static String value(SplittableRandom random, String[] alphabet) {
+    int length = random.nextInt(8) == 0 ? 1_000 + random.nextInt(100) : random.nextInt(12);
+    StringBuilder value = new StringBuilder();
+    while (value.length() < length) {
+      value.append(alphabet[random.nextInt(alphabet.length)]);
+    }
+    return value.toString();
+  }
+
+  /** The layout as a DataOutputStream writes it, values cut at 1,024 chars. */
+  private static byte[] reference(
+      long firstSeen, long lastSeen, long events, List<String> tools, List<String> tokens)
+      throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(1);
+      out.writeLong(firstSeen);
+      out.writeLong(lastSeen);
+      out.writeLong(events);
+      for (List<String> values : List.of(tools, tokens)) {
+        out.writeShort(values.size());
+        for (String value : values) {
+          out.writeUTF(value.length() > 1024 ? value.substring(0, 1024) : value);
+        }
+      }
+    }
+    return bytes.toByteArray();
   }
 
   /** The reference: each value once, the oldest out past the cap. */

@@ -147,6 +147,46 @@ class AgentSightingsTest {
   }
 
   @Test
+  void shouldRestoreCredentialKeysOfAnyTextAsWrittenInChunksAndInTheirOwnRecord() {
+    // Given keys that are not plain ASCII (modified UTF-8 differs from UTF-8 on NUL and on
+    // characters outside the BMP), a lone surrogate, and a long one; agent-1 uses them with
+    // events (its chunk's record), agent-2 without any (the record of credentials in no chunk)
+    List<String> keys =
+        List.of(
+            "token:plain",
+            "token:é東😀",
+            "principal:a\u0000b",
+            "token:\ud800?",
+            "principal:" + "x".repeat(4_000));
+    AgentSightings withEvents = new AgentSightings();
+    AgentSightings withoutEvents = new AgentSightings();
+    for (int i = 0; i < keys.size(); i++) {
+      withEvents.firstEvent("e-" + i, T0 + i);
+      assertTrue(withEvents.firstUse(keys.get(i), T0 + i));
+      assertTrue(withoutEvents.firstUse(keys.get(i), T0 + i));
+    }
+
+    // When both are written back, twice (the second time from the forms kept), and loaded
+    backing.store("agent-1", withEvents);
+    backing.store("agent-2", withoutEvents);
+    withEvents.firstEvent("e-late", T0 + HOUR);
+    backing.store("agent-1", withEvents);
+
+    // Then every key is known again, with its own time
+    for (String agent : List.of("agent-1", "agent-2")) {
+      AgentSightings loaded = backing.load(agent);
+      assertEquals(keys.size(), loaded.credentials(), agent);
+      for (int i = 0; i < keys.size(); i++) {
+        assertFalse(loaded.firstUse(keys.get(i), T0 + i + DAY - 1), agent + " " + i);
+      }
+      AgentSightings again = backing.load(agent);
+      for (int i = 0; i < keys.size(); i++) {
+        assertTrue(again.firstUse(keys.get(i), T0 + i + DAY), agent + " " + i + " a day on");
+      }
+    }
+  }
+
+  @Test
   void shouldWriteOnlyTheChunkThatChangedAndDeleteExpiredOnes() {
     List<String> puts = new ArrayList<>();
     WriteBackCacheStore.Backing<AgentSightings> counted =

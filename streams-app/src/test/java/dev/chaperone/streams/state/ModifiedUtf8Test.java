@@ -51,6 +51,7 @@ class ModifiedUtf8Test {
       assertThrows(
           UTFDataFormatException.class,
           () -> ModifiedUtf8.write(new DataOutputStream(new ByteArrayOutputStream()), value));
+      assertThrows(IllegalArgumentException.class, () -> ModifiedUtf8.form(value));
     }
   }
 
@@ -60,6 +61,7 @@ class ModifiedUtf8Test {
     ByteArrayOutputStream actual = new ByteArrayOutputStream();
     ModifiedUtf8.write(new DataOutputStream(actual), value);
     assertArrayEquals(expected.toByteArray(), actual.toByteArray(), value);
+    assertArrayEquals(expected.toByteArray(), ModifiedUtf8.form(value), "form of " + value);
     assertEquals(
         value,
         new DataInputStream(new ByteArrayInputStream(actual.toByteArray())).readUTF(),
