@@ -119,6 +119,8 @@ final class AgentKeyedStores {
     // turned dirty; one written back at eviction or forgotten stays listed but is clean, skipped
     private final ArrayList<String> dirtyKeys = new ArrayList<>();
     private final ArrayList<E> dirtyEntries = new ArrayList<>();
+    // the stores entries are written back to, their puts held during a write-back
+    private final ArrayList<BatchedStore<?>> batched = new ArrayList<>();
     private boolean open;
 
     WriteBackStore(String name, int capacity, boolean writeBackAtCommit) {
@@ -215,11 +217,24 @@ final class AgentKeyedStores {
       return entries.size();
     }
 
-    /** Writes every changed entry back; returns how many. */
+    /**
+     * {@code store}, its puts during a write-back written as one batch ({@link BatchedStore}): what
+     * the cache is bound to. Stores bound before the cache's last init are forgotten.
+     */
+    public final <T> KeyValueStore<String, T> batched(KeyValueStore<String, T> store) {
+      BatchedStore<T> wrapped = new BatchedStore<>(store);
+      batched.add(wrapped);
+      return wrapped;
+    }
+
+    /**
+     * Writes every changed entry back, each store's records as one batch; returns how many entries.
+     */
     public final int writeBack() {
       if (!bound()) {
         return 0;
       }
+      batched.forEach(BatchedStore::hold);
       int written = 0;
       for (int i = 0; i < dirtyEntries.size(); i++) {
         E entry = dirtyEntries.get(i);
@@ -231,6 +246,7 @@ final class AgentKeyedStores {
       }
       dirtyKeys.clear();
       dirtyEntries.clear();
+      batched.forEach(BatchedStore::release);
       return written;
     }
 
@@ -242,6 +258,7 @@ final class AgentKeyedStores {
     @Override
     public final void init(StateStoreContext context, StateStore root) {
       clearCache();
+      batched.clear();
       context.register(root, (key, value) -> {});
       open = true;
     }

@@ -104,9 +104,9 @@ public final class BaselineCacheStore
       KeyValueStore<String, byte[]> heads,
       KeyValueStore<String, byte[]> days,
       KeyValueStore<String, byte[]> journal) {
-    this.backing = heads;
-    this.days = days;
-    this.journal = journal;
+    this.backing = batched(heads);
+    this.days = batched(days);
+    this.journal = batched(journal);
   }
 
   static String dayKey(String agentId, long day) {
