@@ -128,9 +128,9 @@ public final class ChaperoneConfig extends AbstractConfig {
           + " a detector with a backlog catches up faster. Kafka Streams' commit.interval.ms is set"
           + " to this; Chaperone asks for the commits in between while the thread keeps up. 0, or"
           + " anything not above commit.interval.ms, turns the pacing off: Kafka Streams then"
-          + " commits every commit.interval.ms whatever the backlog (in chaperone bench the"
-          + " detector caught up 20-40% slower so, and its p99 at 5,000 events/s was about 30 ms"
-          + " lower; docs/operations.md).";
+          + " commits every commit.interval.ms whatever the backlog (in chaperone bench, paced, a"
+          + " backlog was scored 13-43% faster, and the p99 at 5,000 events/s was 24-37 ms higher"
+          + " in three pairs of runs of four; docs/operations.md).";
 
   public static final String UNREGISTERED_TTL_MS_CONFIG = "chaperone.unregistered.ttl.ms";
   private static final String UNREGISTERED_TTL_MS_DOC =

@@ -42,8 +42,8 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
  *
  * <p>On by default ({@code chaperone.commit.backlog.interval.ms}, 1 s, above {@code
  * commit.interval.ms}; 0 turns it off): in {@code chaperone bench} a backlog was scored and
- * committed 20-40 % faster with it, while the p99 at a rate the detector kept up with was about 30
- * ms higher, well inside its 250 ms target (docs/operations.md).
+ * committed 13-43 % faster with it, while the p99 at a rate the detector kept up with was 24-37 ms
+ * higher in three pairs of runs of four, well inside its 250 ms target (docs/operations.md).
  *
  * <p>One pacer serves every task of a topology; its bookkeeping is per stream thread, since a
  * commit is.
