@@ -25,16 +25,13 @@ public final class ModifiedUtf8 {
 
   /** Writes {@code value} exactly as {@code out.writeUTF(value)} does. */
   public static void write(DataOutput out, String value) throws IOException {
-    int length = value.length();
-    if (length <= 0xFFFF) {
-      byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-      if (bytes.length == length && isPlainAscii(bytes)) {
-        out.writeShort(length);
-        out.write(bytes);
-        return;
-      }
+    byte[] ascii = plainAscii(value);
+    if (ascii == null) {
+      out.writeUTF(value);
+      return;
     }
-    out.writeUTF(value);
+    out.writeShort(ascii.length);
+    out.write(ascii);
   }
 
   /**
@@ -43,24 +40,35 @@ public final class ModifiedUtf8 {
    * @throws IllegalArgumentException if its encoding is longer than {@code writeUTF} takes
    */
   public static byte[] form(String value) {
-    int length = value.length();
-    if (length <= 0xFFFF) {
-      byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-      if (bytes.length == length && isPlainAscii(bytes)) {
-        byte[] form = new byte[2 + length];
-        form[0] = (byte) (length >>> 8);
-        form[1] = (byte) length;
-        System.arraycopy(bytes, 0, form, 2, length);
-        return form;
+    byte[] ascii = plainAscii(value);
+    if (ascii == null) {
+      ByteArrayOutputStream form = new ByteArrayOutputStream(2 + 3 * value.length());
+      try (DataOutputStream out = new DataOutputStream(form)) {
+        out.writeUTF(value);
+      } catch (IOException e) {
+        throw new IllegalArgumentException(
+            "cannot encode a string of " + value.length() + " chars", e);
       }
+      return form.toByteArray();
     }
-    ByteArrayOutputStream form = new ByteArrayOutputStream(2 + 3 * length);
-    try (DataOutputStream out = new DataOutputStream(form)) {
-      out.writeUTF(value);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("cannot encode a string of " + length + " chars", e);
+    byte[] form = new byte[2 + ascii.length];
+    form[0] = (byte) (ascii.length >>> 8);
+    form[1] = (byte) ascii.length;
+    System.arraycopy(ascii, 0, form, 2, ascii.length);
+    return form;
+  }
+
+  /**
+   * The UTF-8 bytes of {@code value} when they are its modified UTF-8 too and fit a two-byte
+   * length; null otherwise.
+   */
+  private static byte[] plainAscii(String value) {
+    int length = value.length();
+    if (length > 0xFFFF) {
+      return null;
     }
-    return form.toByteArray();
+    byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+    return bytes.length == length && isPlainAscii(bytes) ? bytes : null;
   }
 
   /** No zero byte (two bytes in modified UTF-8) and no {@code '?'} (maybe a lone surrogate). */
