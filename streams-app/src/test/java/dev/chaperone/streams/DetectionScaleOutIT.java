@@ -3,14 +3,12 @@ package dev.chaperone.streams;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.chaperone.streams.config.ChaperoneConfig;
 import dev.chaperone.streams.embedded.EmbeddedKafka;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import dev.chaperone.streams.registry.MockSchemaRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -72,23 +70,13 @@ class DetectionScaleOutIT {
     try {
       FleetInput.provision(kafka, FleetInput.config(kafka, SCOPE, run, 0, state));
       int instances = plan == Plan.TWO ? 2 : 1;
-      // The hand-over needs work left when the joining instance's tasks arrive. With commit pacing
-      // (the default) the first instance, reading a backlog and so committing once a second,
-      // scored the last two thirds before that rebalance completed (3 December): this run is
-      // unpaced, the others paced, and their alerts are compared below.
-      Map<String, Object> pacing =
-          plan == Plan.JOIN_THEN_LEAVE
-              ? Map.of(ChaperoneConfig.COMMIT_BACKLOG_INTERVAL_MS_CONFIG, 0)
-              : Map.of();
       for (int i = 0; i < instances; i++) {
-        start(run, i, apps, metrics, pacing);
+        start(run, i, apps, metrics, Map.of());
       }
       if (plan == Plan.JOIN_THEN_LEAVE) {
         FleetInput.awaitScored(() -> scored(metrics), EVENTS / 3);
         // joins with two stream threads: tasks move to it, and serdes serve threads at once
-        Map<String, Object> joining = new HashMap<>(pacing);
-        joining.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 2);
-        start(run, 1, apps, metrics, joining);
+        start(run, 1, apps, metrics, Map.of(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 2));
         FleetInput.awaitScored(() -> scored(metrics), 2 * EVENTS / 3);
         apps.remove(0).close(Duration.ofSeconds(30)); // leaves: its tasks move back
       }

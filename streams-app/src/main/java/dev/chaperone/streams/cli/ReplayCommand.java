@@ -325,9 +325,6 @@ final class ReplayCommand implements Callable<Integer> {
     settings.putIfAbsent(ChaperoneConfig.RENDER_ECS_CONFIG, false);
     settings.putIfAbsent(
         ChaperoneConfig.FUTURE_TOLERANCE_MS_CONFIG, Duration.ofDays(36_500).toMillis());
-    // A replay commits by record count (ReplayDriver): commits paced by the wall clock would make
-    // them depend on the machine's speed, and its state is not written back at commits anyway.
-    settings.putIfAbsent(ChaperoneConfig.COMMIT_BACKLOG_INTERVAL_MS_CONFIG, 0L);
     ChaperoneConfig config = new ChaperoneConfig(settings);
     Properties props = config.streamsProperties();
     props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());

@@ -118,19 +118,16 @@ public final class ChaperoneConfig extends AbstractConfig {
   public static final String COMMIT_BACKLOG_INTERVAL_MS_CONFIG =
       "chaperone.commit.backlog.interval.ms";
 
-  /** Commits of a stream thread that is behind: one a second. */
-  public static final long DEFAULT_COMMIT_BACKLOG_INTERVAL_MS = 1_000L;
-
   private static final String COMMIT_BACKLOG_INTERVAL_MS_DOC =
       "How often a stream thread commits while it is behind its input (the last action it took up"
           + " was written, by its Kafka timestamp, longer ago than this), instead of every"
           + " commit.interval.ms: each commit then writes back the state of more events at once, so"
           + " a detector with a backlog catches up faster. Kafka Streams' commit.interval.ms is set"
           + " to this; Chaperone asks for the commits in between while the thread keeps up. 0, or"
-          + " anything not above commit.interval.ms, turns the pacing off: Kafka Streams then"
-          + " commits every commit.interval.ms whatever the backlog (in chaperone bench, paced, a"
-          + " backlog was scored 13-43% faster, and the p99 at 5,000 events/s was 24-37 ms higher"
-          + " in three pairs of runs of four; docs/operations.md).";
+          + " anything not above commit.interval.ms (the default), turns the pacing off: in"
+          + " chaperone bench a paced backlog was scored 13-43% faster, but the p99 at 5,000"
+          + " events/s was 24-37 ms higher in three pairs of runs of four in a normal hour, and"
+          + " 424 and 1,214 ms against 326 and 130 in a slow one (docs/operations.md).";
 
   public static final String UNREGISTERED_TTL_MS_CONFIG = "chaperone.unregistered.ttl.ms";
   private static final String UNREGISTERED_TTL_MS_DOC =
@@ -332,7 +329,7 @@ public final class ChaperoneConfig extends AbstractConfig {
           .define(
               COMMIT_BACKLOG_INTERVAL_MS_CONFIG,
               Type.LONG,
-              DEFAULT_COMMIT_BACKLOG_INTERVAL_MS,
+              0L,
               Range.atLeast(0),
               Importance.LOW,
               COMMIT_BACKLOG_INTERVAL_MS_DOC);

@@ -23,8 +23,7 @@ class ChaperoneConfigTest {
     assertEquals(
         StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
     assertEquals(-1L, props.get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
-    // Kafka Streams commits by itself once a backlog interval; the pacer asks every 50 ms
-    assertEquals(1_000L, props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    assertEquals(50L, props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
     assertEquals(
         BoundedRocksDbConfig.class, props.get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG));
   }
@@ -79,9 +78,7 @@ class ChaperoneConfigTest {
                 "1000"));
 
     assertEquals(50, defaults.commitIntervalMs());
-    // paced by default: Kafka Streams commits by itself once a second, the topology asks at 50 ms
-    assertTrue(defaults.commitPacer(ChaperoneMetrics.inMemory()).enabled(), "paced by default");
-    assertEquals(1_000L, defaults.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    assertFalse(defaults.commitPacer(ChaperoneMetrics.inMemory()).enabled(), "pacing is opt-in");
     // paced: Kafka Streams commits by itself at the backlog interval, the topology asks at 200 ms
     assertEquals(200, given.commitIntervalMs());
     assertEquals(1_000L, given.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
