@@ -117,7 +117,6 @@ public final class ChaperoneConfig extends AbstractConfig {
 
   public static final String COMMIT_BACKLOG_INTERVAL_MS_CONFIG =
       "chaperone.commit.backlog.interval.ms";
-
   private static final String COMMIT_BACKLOG_INTERVAL_MS_DOC =
       "How often a stream thread commits while it is behind its input (the last action it took up"
           + " was written, by its Kafka timestamp, longer ago than this), instead of every"
