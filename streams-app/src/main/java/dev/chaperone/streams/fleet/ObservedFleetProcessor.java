@@ -80,7 +80,7 @@ public final class ObservedFleetProcessor
   /** Connects the inventory's in-memory cache to its store; returns the cache. */
   public static WriteBackCacheStore<ObservedAgent> bindCache(
       WriteBackCacheStore<ObservedAgent> cache, KeyValueStore<String, ObservedAgent> store) {
-    cache.bind(WriteBackCacheStore.Backing.of(cache.batched(store)));
+    cache.bind(store, WriteBackCacheStore.Backing::of);
     return cache;
   }
 }

@@ -91,7 +91,7 @@ public final class DetectProcessor implements Processor<byte[], AgentAction, Str
     this.context = context;
     this.sightings = context.getStateStore(stores.sightingsCache());
     KeyValueStore<String, byte[]> sightingsStore = context.getStateStore(stores.sightings());
-    this.sightings.bind(AgentSightings.backing(sightings.batched(sightingsStore)));
+    this.sightings.bind(sightingsStore, AgentSightings::backing);
     this.baselines = context.getStateStore(stores.baselineCache());
     this.baselines.bind(
         context.getStateStore(stores.baselines()),

@@ -219,9 +219,9 @@ final class AgentKeyedStores {
 
     /**
      * {@code store}, its puts during a write-back written as one batch ({@link BatchedStore}): what
-     * the cache is bound to. Stores bound before the cache's last init are forgotten.
+     * a cache's {@code bind} binds it to. Stores bound before the cache's last init are forgotten.
      */
-    public final <T> KeyValueStore<String, T> batched(KeyValueStore<String, T> store) {
+    final <T> KeyValueStore<String, T> batched(KeyValueStore<String, T> store) {
       BatchedStore<T> wrapped = new BatchedStore<>(store);
       batched.add(wrapped);
       return wrapped;

@@ -1,6 +1,7 @@
 package dev.chaperone.streams.state;
 
 import java.util.Objects;
+import java.util.function.Function;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.internals.CachedStateStore;
@@ -89,6 +90,15 @@ public final class WriteBackCacheStore<V>
    */
   public void bind(Backing<V> backing) {
     this.backing = Objects.requireNonNull(backing, "backing");
+  }
+
+  /**
+   * Connects the cache to {@code store} through the backing {@code over} makes of it, the store's
+   * records of a write-back written as one batch ({@link BatchedStore}).
+   */
+  public <T> void bind(
+      KeyValueStore<String, T> store, Function<KeyValueStore<String, T>, Backing<V>> over) {
+    bind(over.apply(batched(store)));
   }
 
   /** The value of {@code key}: cached, else loaded; null when there is none. */

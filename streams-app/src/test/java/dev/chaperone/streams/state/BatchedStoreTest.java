@@ -35,7 +35,7 @@ class BatchedStoreTest {
   void shouldWriteACommitsEntriesAsOneBatchInOrderAndEvictionsAtOnce() {
     // Given a write-back cache of capacity 3 bound to the store through its batching
     WriteBackCacheStore<String> cache = new WriteBackCacheStore<>("cache", 3, true);
-    cache.bind(WriteBackCacheStore.Backing.of(cache.batched(store)));
+    cache.bind(store, WriteBackCacheStore.Backing::of);
     cache.put("b", "1");
     cache.put("a", "1");
     cache.put("c", "1");
