@@ -57,6 +57,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
@@ -891,16 +892,47 @@ final class BenchCommand implements Callable<Integer> {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("passthrough").toString());
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
-    // the detector's stream threads and commit interval (with pacing on, its backlog interval),
-    // whatever --set gave it
+    // the detector's stream threads, commit interval (with pacing on, its backlog interval) and
+    // clients' settings (Chaperone's producer defaults among them), whatever --set gave it: the
+    // yardstick runs on the detector's Kafka settings, not on Kafka's defaults
     Properties detector = config.streamsProperties();
-    for (String same :
-        List.of(StreamsConfig.NUM_STREAM_THREADS_CONFIG, StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)) {
-      if (detector.get(same) != null) {
-        props.put(same, detector.get(same));
+    detector.forEach(
+        (key, value) -> {
+          if (sameForPassthrough(key.toString())) {
+            props.put(key, value);
+          }
+        });
+    return new KafkaStreams(builder.build(), props);
+  }
+
+  /**
+   * Whether the pass-through takes the detector's setting {@code key}: its stream threads, commit
+   * interval and producer and consumer settings (plain or prefixed), not its identity.
+   */
+  static boolean sameForPassthrough(String key) {
+    if (key.equals(StreamsConfig.NUM_STREAM_THREADS_CONFIG)
+        || key.equals(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)) {
+      return true;
+    }
+    String client = key;
+    for (String prefix :
+        List.of(
+            StreamsConfig.PRODUCER_PREFIX,
+            StreamsConfig.MAIN_CONSUMER_PREFIX,
+            StreamsConfig.CONSUMER_PREFIX)) {
+      if (key.startsWith(prefix)) {
+        client = key.substring(prefix.length());
       }
     }
-    return new KafkaStreams(builder.build(), props);
+    Set<String> identity =
+        Set.of(
+            CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+            CommonClientConfigs.CLIENT_ID_CONFIG,
+            CommonClientConfigs.GROUP_ID_CONFIG,
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG);
+    return !identity.contains(client)
+        && (ProducerConfig.configNames().contains(client)
+            || ConsumerConfig.configNames().contains(client));
   }
 
   /**

@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -513,7 +515,7 @@ public final class ChaperoneConfig extends AbstractConfig {
    * Streams properties restricted to {@code clientConfigNames}, e.g. {@code
    * ConsumerConfig.configNames()}.
    */
-  public Properties clientProperties(java.util.Set<String> clientConfigNames) {
+  public Properties clientProperties(Set<String> clientConfigNames) {
     Properties props = new Properties();
     streamsProperties()
         .forEach(
@@ -602,8 +604,41 @@ public final class ChaperoneConfig extends AbstractConfig {
           StreamsConfig.NUM_STREAM_THREADS_CONFIG,
           defaultStreamThreads(Runtime.getRuntime().availableProcessors()));
     }
+    producerDefaults(props, passThrough.keySet());
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId());
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
     return props;
+  }
+
+  /** The stream threads' producers' batch size unless given: {@value} bytes. */
+  public static final int PRODUCER_BATCH_BYTES = 256 * 1024;
+
+  /** The stream threads' producers' buffer memory unless given: {@value} bytes. */
+  public static final long PRODUCER_BUFFER_BYTES = 64L * 1024 * 1024;
+
+  /** The stream threads' producers' compression unless given. */
+  public static final String PRODUCER_COMPRESSION = "lz4";
+
+  /**
+   * Chaperone writes 2.7 records per action it reads (the score, the state it changed, the
+   * credential uses and the sharing check's window): a producer of Kafka's defaults (16 KiB
+   * batches, no compression) sends them in many small requests, and the broker's appends and writes
+   * were half of its CPU. LZ4 batches of up to 256 KiB: `chaperone bench`, 3 December, see
+   * docs/operations.md. A key given with or without the {@code producer.} prefix wins; the buffer
+   * memory is raised with the batch size, as a thread's producer holds up to one batch per
+   * partition it writes to.
+   */
+  private static void producerDefaults(Properties props, Set<String> given) {
+    producerDefault(props, given, ProducerConfig.COMPRESSION_TYPE_CONFIG, PRODUCER_COMPRESSION);
+    producerDefault(props, given, ProducerConfig.BATCH_SIZE_CONFIG, PRODUCER_BATCH_BYTES);
+    producerDefault(props, given, ProducerConfig.BUFFER_MEMORY_CONFIG, PRODUCER_BUFFER_BYTES);
+  }
+
+  private static void producerDefault(
+      Properties props, Set<String> given, String key, Object value) {
+    String prefixed = StreamsConfig.producerPrefix(key);
+    if (!given.contains(key) && !given.contains(prefixed)) {
+      props.put(prefixed, value);
+    }
   }
 }

@@ -1,6 +1,8 @@
 package dev.chaperone.streams.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.util.List;
@@ -19,6 +21,35 @@ class BenchCommandTest {
     Instant weekBefore = Instant.parse("2026-11-26T00:00:00Z");
     assertEquals(weekBefore, BenchCommand.measuredEnd(Instant.parse("2026-12-02T07:14:29Z")));
     assertEquals(weekBefore, BenchCommand.measuredEnd(Instant.parse("2026-11-30T00:00:00Z")));
+  }
+
+  @Test
+  void shouldRunThePassthroughOnTheDetectorsThreadsCommitsAndClientSettings() {
+    for (String same :
+        List.of(
+            "num.stream.threads",
+            "commit.interval.ms",
+            "producer.compression.type",
+            "producer.batch.size",
+            "linger.ms",
+            "main.consumer.max.poll.records",
+            "consumer.fetch.max.bytes",
+            "max.partition.fetch.bytes")) {
+      assertTrue(BenchCommand.sameForPassthrough(same), same);
+    }
+    for (String own :
+        List.of(
+            "application.id",
+            "bootstrap.servers",
+            "producer.client.id",
+            "main.consumer.group.id",
+            "auto.offset.reset",
+            "state.dir",
+            "processing.guarantee",
+            "default.value.serde",
+            "chaperone.topics.partitions")) {
+      assertFalse(BenchCommand.sameForPassthrough(own), own);
+    }
   }
 
   @Test

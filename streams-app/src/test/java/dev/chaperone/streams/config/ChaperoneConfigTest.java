@@ -10,6 +10,7 @@ import dev.chaperone.streams.state.BoundedRocksDbConfig;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,35 @@ class ChaperoneConfigTest {
     assertEquals("com.example.Mine", props.get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG));
     assertEquals("3", props.get(StreamsConfig.NUM_STREAM_THREADS_CONFIG));
     assertFalse(props.containsKey(ChaperoneConfig.UNREGISTERED_MAX_TRACKED_CONFIG));
+  }
+
+  @Test
+  void shouldGiveTheProducersLz4BatchesOf256KiBUnlessToldOtherwise() {
+    Map<String, Object> defaults = producerOf(Map.of());
+    Map<String, Object> given =
+        producerOf(
+            Map.of(
+                ProducerConfig.COMPRESSION_TYPE_CONFIG,
+                "zstd",
+                StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG),
+                "16384"));
+
+    assertEquals("lz4", defaults.get(ProducerConfig.COMPRESSION_TYPE_CONFIG));
+    assertEquals(262_144, defaults.get(ProducerConfig.BATCH_SIZE_CONFIG));
+    assertEquals(67_108_864L, defaults.get(ProducerConfig.BUFFER_MEMORY_CONFIG));
+    assertEquals("zstd", given.get(ProducerConfig.COMPRESSION_TYPE_CONFIG), "plain key wins");
+    assertEquals("16384", given.get(ProducerConfig.BATCH_SIZE_CONFIG), "prefixed key wins");
+    assertEquals(67_108_864L, given.get(ProducerConfig.BUFFER_MEMORY_CONFIG));
+    Map<String, Object> consumer =
+        new StreamsConfig(new ChaperoneConfig(Map.of()).streamsProperties())
+            .getMainConsumerConfigs("group", "client", 0);
+    assertFalse(consumer.containsKey(ProducerConfig.COMPRESSION_TYPE_CONFIG), "producers only");
+  }
+
+  /** The settings Kafka Streams gives a stream thread's producer under {@code settings}. */
+  private static Map<String, Object> producerOf(Map<String, Object> settings) {
+    return new StreamsConfig(new ChaperoneConfig(settings).streamsProperties())
+        .getProducerConfigs("client");
   }
 
   @Test
