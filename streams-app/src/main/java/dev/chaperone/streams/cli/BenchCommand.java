@@ -905,6 +905,14 @@ final class BenchCommand implements Callable<Integer> {
     return new KafkaStreams(builder.build(), props);
   }
 
+  /** Client settings that say whose client it is: the pass-through keeps its own. */
+  private static final Set<String> CLIENT_IDENTITY =
+      Set.of(
+          CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+          CommonClientConfigs.CLIENT_ID_CONFIG,
+          CommonClientConfigs.GROUP_ID_CONFIG,
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG);
+
   /**
    * Whether the pass-through takes the detector's setting {@code key}: its stream threads, commit
    * interval and producer and consumer settings (plain or prefixed), not its identity.
@@ -924,13 +932,7 @@ final class BenchCommand implements Callable<Integer> {
         client = key.substring(prefix.length());
       }
     }
-    Set<String> identity =
-        Set.of(
-            CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
-            CommonClientConfigs.CLIENT_ID_CONFIG,
-            CommonClientConfigs.GROUP_ID_CONFIG,
-            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG);
-    return !identity.contains(client)
+    return !CLIENT_IDENTITY.contains(client)
         && (ProducerConfig.configNames().contains(client)
             || ConsumerConfig.configNames().contains(client));
   }

@@ -622,11 +622,11 @@ public final class ChaperoneConfig extends AbstractConfig {
   /**
    * Chaperone writes 2.7 records per action it reads (the score, the state it changed, the
    * credential uses and the sharing check's window): a producer of Kafka's defaults (16 KiB
-   * batches, no compression) sends them in many small requests, and the broker's appends and writes
-   * were half of its CPU. LZ4 batches of up to 256 KiB: `chaperone bench`, 3 December, see
-   * docs/operations.md. A key given with or without the {@code producer.} prefix wins; the buffer
-   * memory is raised with the batch size, as a thread's producer holds up to one batch per
-   * partition it writes to.
+   * batches, no compression) sends them in many small requests, and in a profile of the broker its
+   * appends and their writes were most of its request handlers' time. LZ4 batches of up to 256 KiB:
+   * `chaperone bench`, 3 December, see docs/operations.md. A key given with or without the {@code
+   * producer.} prefix wins; the buffer memory is raised with the batch size, as a thread's producer
+   * holds up to one batch per partition it writes to.
    */
   private static void producerDefaults(Properties props, Set<String> given) {
     producerDefault(props, given, ProducerConfig.COMPRESSION_TYPE_CONFIG, PRODUCER_COMPRESSION);
