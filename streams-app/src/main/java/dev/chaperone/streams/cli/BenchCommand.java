@@ -930,6 +930,7 @@ final class BenchCommand implements Callable<Integer> {
             StreamsConfig.CONSUMER_PREFIX)) {
       if (key.startsWith(prefix)) {
         client = key.substring(prefix.length());
+        break;
       }
     }
     return !CLIENT_IDENTITY.contains(client)

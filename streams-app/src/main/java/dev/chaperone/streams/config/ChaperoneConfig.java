@@ -542,9 +542,10 @@ public final class ChaperoneConfig extends AbstractConfig {
   /**
    * The Kafka Streams properties: Chaperone's defaults (exactly-once v2 committing every {@value
    * #EXACTLY_ONCE_COMMIT_INTERVAL_MS} ms, no task idling, byte-array default serdes, the
-   * dead-letter-aware exception handlers), overridden by every key the user gave that this class
-   * does not declare; with commit pacing on, {@code commit.interval.ms} is the backlog interval
-   * ({@link #COMMIT_BACKLOG_INTERVAL_MS_CONFIG}) and the topology asks for the commits between.
+   * dead-letter-aware exception handlers, producers batching with LZ4: {@link #producerDefaults}),
+   * overridden by every key the user gave that this class does not declare; with commit pacing on,
+   * {@code commit.interval.ms} is the backlog interval ({@link #COMMIT_BACKLOG_INTERVAL_MS_CONFIG})
+   * and the topology asks for the commits between.
    */
   public Properties streamsProperties() {
     Properties props = unpacedStreamsProperties();
