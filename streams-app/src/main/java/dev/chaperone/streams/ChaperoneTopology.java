@@ -30,6 +30,7 @@ import dev.chaperone.streams.processor.EventScore;
 import dev.chaperone.streams.processor.FeedbackProcessor;
 import dev.chaperone.streams.processor.GlobalTableUpdater;
 import dev.chaperone.streams.processor.RejectionLog;
+import dev.chaperone.streams.processor.ScoreJson;
 import dev.chaperone.streams.registry.SchemaRegistries;
 import dev.chaperone.streams.registry.SchemaRegistry;
 import dev.chaperone.streams.serde.AvroSerde;
@@ -330,7 +331,7 @@ public final class ChaperoneTopology {
     if (config.scoresEnabled()) {
       detected
           .filter((key, value) -> value instanceof EventScore, Named.as("scores-only"))
-          .mapValues(value -> scoreJson((EventScore) value), Named.as("render-scores"))
+          .mapValues(value -> ScoreJson.render((EventScore) value), Named.as("render-scores"))
           .to(
               config.scoresTopic(),
               Produced.with(Serdes.String(), Serdes.ByteArray()).withName("scores-sink"));
@@ -576,39 +577,6 @@ public final class ChaperoneTopology {
 
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
       new com.fasterxml.jackson.databind.ObjectMapper();
-
-  /**
-   * The JSON form of an event's scores: {@code eventId, agentId, sessionId, occurredAt} (ISO-8601),
-   * {@code eventScore, sessionScore} (σ, three decimals), {@code warmup, state, topSignals}.
-   * Written field by field: one record per event, so no intermediate tree.
-   */
-  public static byte[] scoreJson(EventScore score) {
-    java.io.ByteArrayOutputStream bytes =
-        new java.io.ByteArrayOutputStream(512); // a score is ~300 B
-    try (com.fasterxml.jackson.core.JsonGenerator out = JSON.getFactory().createGenerator(bytes)) {
-      out.writeStartObject();
-      out.writeStringField("eventId", score.eventId());
-      out.writeStringField("agentId", score.agentId());
-      out.writeStringField("sessionId", score.sessionId());
-      out.writeStringField(
-          "occurredAt",
-          dev.chaperone.streams.contract.IsoInstants.format(
-              java.time.Instant.ofEpochMilli(score.occurredAt())));
-      out.writeNumberField("eventScore", Math.round(score.eventScore() * 1000) / 1000.0);
-      out.writeNumberField("sessionScore", Math.round(score.sessionScore() * 1000) / 1000.0);
-      out.writeBooleanField("warmup", score.warmup());
-      out.writeStringField("state", score.state());
-      out.writeObjectFieldStart("topSignals");
-      for (java.util.Map.Entry<String, Double> signal : score.topSignals().entrySet()) {
-        out.writeNumberField(signal.getKey(), signal.getValue());
-      }
-      out.writeEndObject();
-      out.writeEndObject();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot render a score as JSON", e); // in memory
-    }
-    return bytes.toByteArray();
-  }
 
   private static byte[] json(Object tree) {
     try {
