@@ -327,13 +327,14 @@ final class BenchCommand implements Callable<Integer> {
         double deferralsBefore = metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS);
         Map<String, Object> sharingBefore = sharingLookups(metrics);
         long scoreStart = System.nanoTime();
-        Cpu detectorCpuStart = Cpu.detector(kafka);
+        Usage detectorStart = Usage.detector(kafka);
         detector.streams().resume();
         awaitCount(metrics::eventsRead, before + events);
         awaitCommitted(admin, config.applicationId(), backlogEnd);
         double detectorSeconds = (System.nanoTime() - scoreStart) / 1e9;
-        Map<String, Object> detectorCores =
-            Cpu.detector(kafka).since(detectorCpuStart, detectorSeconds);
+        Usage detectorEnd = Usage.detector(kafka);
+        Map<String, Object> detectorCores = detectorEnd.since(detectorStart, detectorSeconds);
+        long detectorHeapGrown = detectorEnd.heapGrownMib(detectorStart);
         double detectorEps = events / detectorSeconds;
         Map<String, Object> backlogCommits = commits(metrics, requestsBefore, deferralsBefore);
         Map<String, Object> writesPerEvent =
@@ -349,6 +350,7 @@ final class BenchCommand implements Callable<Integer> {
                 events / produceSeconds,
                 paced ? commitsText(backlogCommits) : ""));
         progress("Records written per event scored: " + writesText(writesPerEvent) + ".");
+        noteHeapGrowth(detectorHeapGrown, "the backlog");
         Map<String, Object> sharing = since(sharingLookups(metrics), sharingBefore);
         progress(
             String.format(
@@ -406,12 +408,14 @@ final class BenchCommand implements Callable<Integer> {
           producer.flush();
           Map<TopicPartition, Long> passBacklogEnd = endOffsets(admin, PASSTHROUGH_IN);
           long passStart = System.nanoTime();
-          Cpu passCpuStart = Cpu.passthrough(kafka);
+          Usage passUsageStart = Usage.passthrough(kafka);
           passthrough.resume();
           awaitCount(passed::get, warmup + (long) events);
           awaitCommitted(admin, PASSTHROUGH_ID, passBacklogEnd);
           double passSeconds = (System.nanoTime() - passStart) / 1e9;
-          Map<String, Object> passCores = Cpu.passthrough(kafka).since(passCpuStart, passSeconds);
+          Usage passUsageEnd = Usage.passthrough(kafka);
+          Map<String, Object> passCores = passUsageEnd.since(passUsageStart, passSeconds);
+          long passHeapGrown = passUsageEnd.heapGrownMib(passUsageStart);
           double passthroughEps = events / passSeconds;
           progress(
               String.format(
@@ -422,6 +426,7 @@ final class BenchCommand implements Callable<Integer> {
                   passSeconds,
                   passthroughEps,
                   warmup));
+          noteHeapGrowth(passHeapGrown, "the pass-through's backlog");
 
           // Latency of the pass-through, running since it copied the backlog.
           List<AgentAction> passSlice =
@@ -469,6 +474,8 @@ final class BenchCommand implements Callable<Integer> {
           result.put("heap_used_mb", heap / (1024 * 1024));
           result.put("detector_cores", detectorCores);
           result.put("passthrough_cores", passCores);
+          result.put("detector_heap_grown_mb", detectorHeapGrown);
+          result.put("passthrough_heap_grown_mb", passHeapGrown);
           result.put("detector_commits_backlog", backlogCommits);
           result.put("detector_commits_latency", latencyCommits);
           result.put("detector_writes_per_event", writesPerEvent);
@@ -486,22 +493,46 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * CPU time used so far by this JVM, by its stream threads of one application id and by the
-   * broker's process: measured around a phase, it says where that phase's time went.
+   * Growth of the JVM's committed heap during a timed phase at which the bench says so: G1 grows
+   * the heap it commits over a run (the bench's JVM from about 80 MB to 3.9 GB resident, the heap
+   * used after a collection under 1 GiB), and the first touch of each new page is a page fault, up
+   * to 30 % of the stream threads in a profile of a backlog timed while the heap grew.
    */
-  private record Cpu(long process, Map<Long, Long> streamThreads, long broker) {
+  static final long HEAP_GROWTH_NOTE_MIB = 64;
+
+  /** Says that {@code phase} was timed while the heap grew by {@code grownMib}, if it did. */
+  private void noteHeapGrowth(long grownMib, String phase) {
+    if (grownMib >= HEAP_GROWTH_NOTE_MIB) {
+      progress(
+          String.format(
+              Locale.ROOT,
+              "Note: the JVM committed %,d MiB more heap while %s was timed; touching those pages"
+                  + " the first time costs page faults, so the phase may measure the heap's growth"
+                  + " as well as the topology.",
+              grownMib,
+              phase));
+    }
+  }
+
+  /**
+   * CPU time used so far by this JVM, by its stream threads of one application id and by the
+   * broker's process, and the heap this JVM has committed: measured around a phase, it says where
+   * that phase's time went.
+   */
+  private record Usage(
+      long process, Map<Long, Long> streamThreads, long broker, long heapCommitted) {
 
     /** For the detector's threads: the pass-through's application id extends the detector's. */
-    static Cpu detector(Broker broker) {
+    static Usage detector(Broker broker) {
       return now(
           broker, name -> name.startsWith(APPLICATION_ID) && !name.startsWith(PASSTHROUGH_ID));
     }
 
-    static Cpu passthrough(Broker broker) {
+    static Usage passthrough(Broker broker) {
       return now(broker, name -> name.startsWith(PASSTHROUGH_ID));
     }
 
-    private static Cpu now(Broker broker, Predicate<String> ofApplication) {
+    private static Usage now(Broker broker, Predicate<String> ofApplication) {
       var os =
           (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -513,11 +544,15 @@ final class BenchCommand implements Callable<Integer> {
           stream.put(info.getThreadId(), Math.max(0, threads.getThreadCpuTime(info.getThreadId())));
         }
       }
-      return new Cpu(os.getProcessCpuTime(), stream, broker.cpuNanos());
+      return new Usage(
+          os.getProcessCpuTime(),
+          stream,
+          broker.cpuNanos(),
+          ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted());
     }
 
     /** Cores busy on average between {@code start} and now, over {@code seconds}. */
-    Map<String, Object> since(Cpu start, double seconds) {
+    Map<String, Object> since(Usage start, double seconds) {
       Map<String, Object> cores = new LinkedHashMap<>();
       cores.put("bench_jvm", round((process - start.process) / 1e9 / seconds, 2));
       long allStreamThreads = 0;
@@ -532,6 +567,11 @@ final class BenchCommand implements Callable<Integer> {
       cores.put("busiest_stream_thread", round(busiest / 1e9 / seconds, 2));
       cores.put("broker", round((broker - start.broker) / 1e9 / seconds, 2));
       return cores;
+    }
+
+    /** MiB of heap committed since {@code start}; negative if the collector gave some back. */
+    long heapGrownMib(Usage start) {
+      return (heapCommitted - start.heapCommitted) / (1024 * 1024);
     }
   }
 
@@ -1149,6 +1189,13 @@ final class BenchCommand implements Callable<Integer> {
               ((Map<?, ?>) result.get("detector_cores")).get(part),
               ((Map<?, ?>) result.get("passthrough_cores")).get(part)));
     }
+    Console.info(
+        String.format(
+            Locale.ROOT,
+            "%-34s %15s %15s",
+            "heap committed in backlog (MiB)",
+            result.get("detector_heap_grown_mb"),
+            result.get("passthrough_heap_grown_mb")));
     Console.info("");
     Console.info(
         String.format(

@@ -79,6 +79,12 @@ class BenchCommandIT {
           cores.path("busiest_stream_thread").asDouble() <= cores.path("stream_threads").asDouble(),
           phase + " " + json);
     }
+    // the heap committed during each timed backlog: whole MiB, within what this JVM may commit
+    long maxHeapMib = Runtime.getRuntime().maxMemory() / (1024 * 1024);
+    for (String grown : List.of("detector_heap_grown_mb", "passthrough_heap_grown_mb")) {
+      assertTrue(json.path(grown).isIntegralNumber(), grown + " in " + json);
+      assertTrue(Math.abs(json.path(grown).asLong()) <= maxHeapMib, grown + " in " + json);
+    }
     // every event scored wrote its score, and the detector's state changed in its changelogs
     JsonNode writes = json.path("detector_writes_per_event");
     assertTrue(writes.path("chaperone.scores").asDouble() >= 1.0, writes.toString());
