@@ -71,6 +71,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -327,13 +329,15 @@ final class BenchCommand implements Callable<Integer> {
         double deferralsBefore = metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS);
         Map<String, Object> sharingBefore = sharingLookups(metrics);
         long scoreStart = System.nanoTime();
-        Usage detectorStart = Usage.detector(kafka);
+        Usage detectorStart = Usage.detector(kafka, detector.streams());
         detector.streams().resume();
         awaitCount(metrics::eventsRead, before + events);
         awaitCommitted(admin, config.applicationId(), backlogEnd);
         double detectorSeconds = (System.nanoTime() - scoreStart) / 1e9;
-        Usage detectorEnd = Usage.detector(kafka);
+        Usage detectorEnd = Usage.detector(kafka, detector.streams());
         Map<String, Object> detectorCores = detectorEnd.since(detectorStart, detectorSeconds);
+        Map<String, Object> detectorThreadTime =
+            detectorEnd.threadTime(detectorStart, detectorSeconds);
         long detectorHeapGrown = detectorEnd.heapGrownMib(detectorStart);
         double detectorEps = events / detectorSeconds;
         Map<String, Object> backlogCommits = commits(metrics, requestsBefore, deferralsBefore);
@@ -408,13 +412,14 @@ final class BenchCommand implements Callable<Integer> {
           producer.flush();
           Map<TopicPartition, Long> passBacklogEnd = endOffsets(admin, PASSTHROUGH_IN);
           long passStart = System.nanoTime();
-          Usage passUsageStart = Usage.passthrough(kafka);
+          Usage passUsageStart = Usage.passthrough(kafka, passthrough);
           passthrough.resume();
           awaitCount(passed::get, warmup + (long) events);
           awaitCommitted(admin, PASSTHROUGH_ID, passBacklogEnd);
           double passSeconds = (System.nanoTime() - passStart) / 1e9;
-          Usage passUsageEnd = Usage.passthrough(kafka);
+          Usage passUsageEnd = Usage.passthrough(kafka, passthrough);
           Map<String, Object> passCores = passUsageEnd.since(passUsageStart, passSeconds);
+          Map<String, Object> passThreadTime = passUsageEnd.threadTime(passUsageStart, passSeconds);
           long passHeapGrown = passUsageEnd.heapGrownMib(passUsageStart);
           double passthroughEps = events / passSeconds;
           progress(
@@ -474,6 +479,8 @@ final class BenchCommand implements Callable<Integer> {
           result.put("heap_used_mb", heap / (1024 * 1024));
           result.put("detector_cores", detectorCores);
           result.put("passthrough_cores", passCores);
+          result.put("detector_stream_thread_time", detectorThreadTime);
+          result.put("passthrough_stream_thread_time", passThreadTime);
           result.put("detector_heap_grown_mb", detectorHeapGrown);
           result.put("passthrough_heap_grown_mb", passHeapGrown);
           result.put("detector_commits_backlog", backlogCommits);
@@ -516,23 +523,33 @@ final class BenchCommand implements Callable<Integer> {
 
   /**
    * CPU time used so far by this JVM, by its stream threads of one application id and by the
-   * broker's process, and the heap this JVM has committed: measured around a phase, it says where
-   * that phase's time went.
+   * broker's process, the heap this JVM has committed, and, from Kafka Streams' thread metrics, the
+   * time each stream thread has spent blocked on Kafka and its commits: measured around a phase, it
+   * says where that phase's time went.
    */
   private record Usage(
-      long process, Map<Long, Long> streamThreads, long broker, long heapCommitted) {
+      long process,
+      Map<Long, Long> streamThreads,
+      long broker,
+      long heapCommitted,
+      Map<String, Double> blockedNanos,
+      Map<String, Double> commits,
+      Map<String, Double> blockedOn) {
 
     /** For the detector's threads: the pass-through's application id extends the detector's. */
-    static Usage detector(Broker broker) {
+    static Usage detector(Broker broker, KafkaStreams streams) {
       return now(
-          broker, name -> name.startsWith(APPLICATION_ID) && !name.startsWith(PASSTHROUGH_ID));
+          broker,
+          name -> name.startsWith(APPLICATION_ID) && !name.startsWith(PASSTHROUGH_ID),
+          streams);
     }
 
-    static Usage passthrough(Broker broker) {
-      return now(broker, name -> name.startsWith(PASSTHROUGH_ID));
+    static Usage passthrough(Broker broker, KafkaStreams streams) {
+      return now(broker, name -> name.startsWith(PASSTHROUGH_ID), streams);
     }
 
-    private static Usage now(Broker broker, Predicate<String> ofApplication) {
+    private static Usage now(
+        Broker broker, Predicate<String> ofApplication, KafkaStreams kafkaStreams) {
       var os =
           (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -548,7 +565,105 @@ final class BenchCommand implements Callable<Integer> {
           os.getProcessCpuTime(),
           stream,
           broker.cpuNanos(),
-          ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted());
+          ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted(),
+          threadMetric(kafkaStreams, "blocked-time-ns-total"),
+          threadMetric(kafkaStreams, "commit-total"),
+          blockedOn(kafkaStreams));
+    }
+
+    /**
+     * What the stream threads' clients have blocked on so far, in ns summed over the threads: the
+     * parts of Kafka Streams' {@code blocked-time-ns-total} (KIP-761), from the main consumers' and
+     * the producers' own metrics.
+     */
+    private static Map<String, Double> blockedOn(KafkaStreams streams) {
+      Map<String, Double> parts = new LinkedHashMap<>();
+      for (String part : List.of("poll", "flush", "transaction", "send")) {
+        parts.put(part, 0.0);
+      }
+      for (Metric metric : streams.metrics().values()) {
+        MetricName id = metric.metricName();
+        String client = id.tags().getOrDefault("client-id", "");
+        if (!client.contains("StreamThread") || !(metric.metricValue() instanceof Number value)) {
+          continue;
+        }
+        String part = null;
+        if (client.endsWith("-consumer") && !client.endsWith("-restore-consumer")) {
+          if (id.group().equals("consumer-metrics")
+              && (id.name().equals("io-wait-time-ns-total")
+                  || id.name().equals("io-time-ns-total"))) {
+            part = "poll";
+          }
+        } else if (client.endsWith("-producer") && id.group().equals("producer-metrics")) {
+          if (id.name().equals("flush-time-ns-total")) {
+            part = "flush";
+          } else if (id.name().startsWith("txn-") && id.name().endsWith("-time-ns-total")) {
+            part = "transaction";
+          } else if (id.name().equals("bufferpool-wait-time-ns-total")
+              || id.name().equals("metadata-wait-time-ns-total")) {
+            part = "send";
+          }
+        }
+        if (part != null) {
+          parts.merge(part, value.doubleValue(), Double::sum);
+        }
+      }
+      return parts;
+    }
+
+    /** A cumulative metric of each stream thread ({@code stream-thread-metrics}), by thread. */
+    private static Map<String, Double> threadMetric(KafkaStreams streams, String name) {
+      Map<String, Double> values = new HashMap<>();
+      for (Metric metric : streams.metrics().values()) {
+        MetricName id = metric.metricName();
+        if (id.name().equals(name)
+            && id.group().equals("stream-thread-metrics")
+            && metric.metricValue() instanceof Number value) {
+          values.put(id.tags().get("thread-id"), value.doubleValue());
+        }
+      }
+      return values;
+    }
+
+    /**
+     * How the stream threads spent a phase of {@code seconds} since {@code start}, as shares of
+     * their wall-clock time (averaged over the threads): running on a core, blocked on Kafka
+     * (polling, flushing the producer, the transaction's offsets and commit: Kafka Streams' {@code
+     * blocked-time-ns-total}), and the rest (ready but not running on busy cores, GC pauses); what
+     * they blocked on (the main consumer's I/O in poll, the producer's flush at each commit, the
+     * transaction's calls, the producer's buffer and metadata waits in send); and commits per
+     * second per thread. The consumer's I/O time counts as running too, so the shares may add up to
+     * a little more than 1, and "other" is then 0.
+     */
+    Map<String, Object> threadTime(Usage start, double seconds) {
+      Map<String, Object> time = new LinkedHashMap<>();
+      int count = Math.max(1, blockedNanos.size());
+      long running = 0;
+      for (Map.Entry<Long, Long> thread : streamThreads.entrySet()) {
+        running += thread.getValue() - start.streamThreads.getOrDefault(thread.getKey(), 0L);
+      }
+      double wall = seconds * 1e9 * count;
+      double runningShare = running / wall;
+      double blockedShare = since(blockedNanos, start.blockedNanos) / wall;
+      time.put("running", round(runningShare, 2));
+      time.put("blocked_on_kafka", round(blockedShare, 2));
+      time.put("other", round(Math.max(0, 1 - runningShare - blockedShare), 2));
+      Map<String, Object> on = new LinkedHashMap<>();
+      for (Map.Entry<String, Double> part : blockedOn.entrySet()) {
+        double then = start.blockedOn.getOrDefault(part.getKey(), 0.0);
+        on.put(part.getKey(), round((part.getValue() - then) / wall, 2));
+      }
+      time.put("blocked_on", on);
+      time.put("commits_per_s", round(since(commits, start.commits) / count / seconds, 1));
+      return time;
+    }
+
+    private static double since(Map<String, Double> now, Map<String, Double> then) {
+      double sum = 0;
+      for (Map.Entry<String, Double> thread : now.entrySet()) {
+        sum += thread.getValue() - then.getOrDefault(thread.getKey(), 0.0);
+      }
+      return sum;
     }
 
     /** Cores busy on average between {@code start} and now, over {@code seconds}. */
@@ -1156,46 +1271,43 @@ final class BenchCommand implements Callable<Integer> {
       return;
     }
     Console.info("");
-    Console.info(String.format(Locale.ROOT, "%-34s %15s %15s", "", "detector", "pass-through"));
-    Console.info(
-        String.format(
-            Locale.ROOT,
-            "%-34s %15s %15s",
-            "throughput (events/s)",
-            result.get("detector_eps"),
-            result.get("passthrough_eps")));
+    row("", "detector", "pass-through");
+    row("throughput (events/s)", result.get("detector_eps"), result.get("passthrough_eps"));
     for (String p : List.of("p50", "p95", "p99")) {
-      Console.info(
-          String.format(
-              Locale.ROOT,
-              "%-34s %15s %15s",
-              p + " latency (ms) at " + rate + "/s",
-              result.get(p + "_ms"),
-              result.get("passthrough_" + p + "_ms")));
+      row(
+          p + " latency (ms) at " + rate + "/s",
+          result.get(p + "_ms"),
+          result.get("passthrough_" + p + "_ms"));
     }
-    Console.info(
-        String.format(
-            Locale.ROOT,
-            "%-34s %15s %15s",
-            "GC pauses at " + rate + "/s",
-            gcText(result.get("detector_gc_latency")),
-            gcText(result.get("passthrough_gc_latency"))));
+    row(
+        "GC pauses at " + rate + "/s",
+        gcText(result.get("detector_gc_latency")),
+        gcText(result.get("passthrough_gc_latency")));
+    Map<?, ?> detectorCores = (Map<?, ?>) result.get("detector_cores");
+    Map<?, ?> passCores = (Map<?, ?>) result.get("passthrough_cores");
     for (String part : List.of("bench_jvm", "stream_threads", "busiest_stream_thread", "broker")) {
-      Console.info(
-          String.format(
-              Locale.ROOT,
-              "%-34s %15s %15s",
-              "cores busy: " + part.replace('_', ' '),
-              ((Map<?, ?>) result.get("detector_cores")).get(part),
-              ((Map<?, ?>) result.get("passthrough_cores")).get(part)));
+      row("cores busy: " + part.replace('_', ' '), detectorCores.get(part), passCores.get(part));
     }
-    Console.info(
-        String.format(
-            Locale.ROOT,
-            "%-34s %15s %15s",
-            "heap committed in backlog (MiB)",
-            result.get("detector_heap_grown_mb"),
-            result.get("passthrough_heap_grown_mb")));
+    Map<?, ?> detectorTime = (Map<?, ?>) result.get("detector_stream_thread_time");
+    Map<?, ?> passTime = (Map<?, ?>) result.get("passthrough_stream_thread_time");
+    List<String> spent = List.of("running", "blocked_on_kafka", "other");
+    row(
+        "stream threads run/blocked/other",
+        percents(detectorTime, spent),
+        percents(passTime, spent));
+    List<String> blocked = List.of("poll", "flush", "transaction");
+    row(
+        "  blocked: poll/flush/transaction",
+        percents((Map<?, ?>) detectorTime.get("blocked_on"), blocked),
+        percents((Map<?, ?>) passTime.get("blocked_on"), blocked));
+    row(
+        "commits per s per stream thread",
+        detectorTime.get("commits_per_s"),
+        passTime.get("commits_per_s"));
+    row(
+        "heap committed in backlog (MiB)",
+        result.get("detector_heap_grown_mb"),
+        result.get("passthrough_heap_grown_mb"));
     Console.info("");
     Console.info(
         String.format(
@@ -1205,6 +1317,21 @@ final class BenchCommand implements Callable<Integer> {
             result.get("agents"),
             result.get("state_bytes_per_agent"),
             result.get("heap_used_mb")));
+  }
+
+  /** One row of the table: a label, then the detector's and the pass-through's figure. */
+  private static void row(String label, Object detector, Object passthrough) {
+    Console.info(String.format(Locale.ROOT, "%-34s %15s %15s", label, detector, passthrough));
+  }
+
+  /** "a / b / c %": the shares of {@code keys} in {@code shares}, in per cent. */
+  private static String percents(Map<?, ?> shares, List<String> keys) {
+    StringBuilder text = new StringBuilder();
+    for (String key : keys) {
+      text.append(text.length() == 0 ? "" : " / ")
+          .append(Math.round(100 * (double) shares.get(key)));
+    }
+    return text.append(" %").toString();
   }
 
   /** "count (max longest ms)" of a phase's pauses of the bench's JVM. */

@@ -79,6 +79,28 @@ class BenchCommandIT {
           cores.path("busiest_stream_thread").asDouble() <= cores.path("stream_threads").asDouble(),
           phase + " " + json);
     }
+    // each backlog's stream thread time: the threads ran and waited on the broker, and committed
+    for (String phase : List.of("detector_stream_thread_time", "passthrough_stream_thread_time")) {
+      JsonNode time = json.path(phase);
+      for (String share : List.of("running", "blocked_on_kafka")) {
+        double value = time.path(share).asDouble(-1);
+        // a little over 1 is possible: the consumer's I/O time counts as blocked and as running
+        assertTrue(value > 0 && value <= 1.2, phase + "." + share + " in " + json);
+      }
+      assertTrue(time.path("other").asDouble(-1) >= 0, phase + " in " + json);
+      // what they blocked on are parts of Kafka Streams' total (it adds the restore consumer's)
+      double parts = 0;
+      for (String part : List.of("poll", "flush", "transaction", "send")) {
+        double value = time.path("blocked_on").path(part).asDouble(-1);
+        assertTrue(value >= 0, phase + ".blocked_on." + part + " in " + json);
+        parts += value;
+      }
+      assertTrue(time.path("blocked_on").path("poll").asDouble() > 0, phase + " in " + json);
+      assertTrue(
+          parts <= time.path("blocked_on_kafka").asDouble() + 0.02, // four rounded parts
+          phase + " in " + json);
+      assertTrue(time.path("commits_per_s").asDouble() > 0, phase + " in " + json);
+    }
     // the heap committed during each timed backlog: whole MiB, within what this JVM may commit
     long maxHeapMib = Runtime.getRuntime().maxMemory() / (1024 * 1024);
     for (String grown : List.of("detector_heap_grown_mb", "passthrough_heap_grown_mb")) {
