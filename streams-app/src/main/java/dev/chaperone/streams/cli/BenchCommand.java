@@ -323,6 +323,7 @@ final class BenchCommand implements Callable<Integer> {
         double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
         Map<TopicPartition, Long> backlogEnd = endOffsets(admin, config.actionsTopic());
         Map<String, Long> writtenBefore = written(admin, config.actionsTopic());
+        Map<String, Long> bytesBefore = bytesWritten(admin, config.actionsTopic());
         boolean paced = config.commitPaced();
         long before = metrics.eventsRead();
         double requestsBefore = metrics.count(ChaperoneMetrics.COMMIT_REQUESTS);
@@ -342,7 +343,7 @@ final class BenchCommand implements Callable<Integer> {
         double detectorEps = events / detectorSeconds;
         Map<String, Object> backlogCommits = commits(metrics, requestsBefore, deferralsBefore);
         Map<String, Object> writesPerEvent =
-            perEvent(writtenBefore, written(admin, config.actionsTopic()), events);
+            perEvent(writtenBefore, written(admin, config.actionsTopic()), events, 3);
         progress(
             String.format(
                 Locale.ROOT,
@@ -353,7 +354,10 @@ final class BenchCommand implements Callable<Integer> {
                 detectorEps,
                 events / produceSeconds,
                 paced ? commitsText(backlogCommits) : ""));
+        Map<String, Object> bytesPerEvent =
+            perEvent(bytesBefore, bytesWritten(admin, config.actionsTopic()), events, 0);
         progress("Records written per event scored: " + writesText(writesPerEvent) + ".");
+        progress("Bytes written per event scored: " + writesText(bytesPerEvent) + ".");
         noteHeapGrowth(detectorHeapGrown, "the backlog");
         Map<String, Object> sharing = since(sharingLookups(metrics), sharingBefore);
         progress(
@@ -486,6 +490,7 @@ final class BenchCommand implements Callable<Integer> {
           result.put("detector_commits_backlog", backlogCommits);
           result.put("detector_commits_latency", latencyCommits);
           result.put("detector_writes_per_event", writesPerEvent);
+          result.put("detector_bytes_per_event", bytesPerEvent);
           result.put("detector_sharing_lookups", sharing);
           result.put("detector_gc_latency", detectorGc.asMap());
           result.put("passthrough_gc_latency", passGc.asMap());
@@ -1400,12 +1405,41 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * The records written to each topic between {@code before} and {@code after} per event (those
-   * that advanced at all, the most written first), and their {@code total}. Topics of the
-   * detector's application id are named without it.
+   * The bytes the broker holds for each topic but {@code input} and Kafka's own, over all its log
+   * directories: what was written to them, as stored (compressed batches, their headers and the
+   * transactions' markers), while nothing is deleted.
+   */
+  private static Map<String, Long> bytesWritten(Admin admin, String input) throws Exception {
+    List<Integer> brokers = new ArrayList<>();
+    admin.describeCluster().nodes().get().forEach(node -> brokers.add(node.id()));
+    Map<String, Long> bytes = new TreeMap<>();
+    admin
+        .describeLogDirs(brokers)
+        .allDescriptions()
+        .get()
+        .forEach(
+            (broker, dirs) ->
+                dirs.forEach(
+                    (dir, description) ->
+                        description
+                            .replicaInfos()
+                            .forEach(
+                                (partition, replica) -> {
+                                  String topic = partition.topic();
+                                  if (!topic.equals(input) && !topic.startsWith("__")) {
+                                    bytes.merge(topic, replica.size(), Long::sum);
+                                  }
+                                })));
+    return bytes;
+  }
+
+  /**
+   * The records (or bytes) written to each topic between {@code before} and {@code after} per
+   * event, to {@code digits} decimals (those that advanced at all, the most written first), and
+   * their {@code total}. Topics of the detector's application id are named without it.
    */
   static Map<String, Object> perEvent(
-      Map<String, Long> before, Map<String, Long> after, long events) {
+      Map<String, Long> before, Map<String, Long> after, long events, int digits) {
     Map<String, Object> perEvent = new LinkedHashMap<>();
     double total = 0;
     List<Map.Entry<String, Long>> advanced = new ArrayList<>();
@@ -1424,10 +1458,18 @@ final class BenchCommand implements Callable<Integer> {
           topic.getKey().startsWith(APPLICATION_ID + "-")
               ? topic.getKey().substring(APPLICATION_ID.length() + 1)
               : topic.getKey();
-      perEvent.put(name, round(share, 3));
+      perEvent.put(name, rounded(share, digits));
     }
-    perEvent.put("total", round(total, 3));
+    perEvent.put("total", rounded(total, digits));
     return perEvent;
+  }
+
+  /** {@code value} to {@code digits} decimals; a whole number (a {@code Long}) for none. */
+  private static Object rounded(double value, int digits) {
+    if (digits == 0) {
+      return Math.round(value); // not through a conditional expression, which makes it a double
+    }
+    return round(value, digits);
   }
 
   /** "total (topic n, topic n, ...)" of {@link #perEvent}. */

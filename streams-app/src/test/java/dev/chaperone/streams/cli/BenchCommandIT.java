@@ -112,6 +112,19 @@ class BenchCommandIT {
     assertTrue(writes.path("chaperone.scores").asDouble() >= 1.0, writes.toString());
     assertTrue(writes.path("agent-baseline-journal-changelog").asDouble() > 0, writes.toString());
     assertTrue(writes.path("total").asDouble() > 1.0, writes.toString());
+    // and bytes: whole ones, a score at least a few dozen of them each, the total their sum
+    JsonNode bytes = json.path("detector_bytes_per_event");
+    assertTrue(bytes.path("chaperone.scores").isIntegralNumber(), bytes.toString());
+    assertTrue(bytes.path("chaperone.scores").asLong() >= 20, bytes.toString());
+    long parts = 0;
+    for (var topic = bytes.fields(); topic.hasNext(); ) {
+      var entry = topic.next();
+      if (!entry.getKey().equals("total")) {
+        parts += entry.getValue().asLong();
+      }
+    }
+    // each part rounded to a whole byte, the total rounded once
+    assertTrue(Math.abs(parts - bytes.path("total").asLong()) <= bytes.size(), bytes.toString());
     // the sharing check looked up the credential uses repartitioned to it in the backlog (not
     // bounded by the uses written in it: at its start some of the warm-up's may still be queued)
     JsonNode sharing = json.path("detector_sharing_lookups");

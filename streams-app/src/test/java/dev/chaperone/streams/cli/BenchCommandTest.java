@@ -74,7 +74,7 @@ class BenchCommandTest {
             "chaperone.alerts", 7L,
             "chaperone-bench-credential-uses-repartition", 300L);
 
-    Map<String, Object> perEvent = BenchCommand.perEvent(before, after, 1_000);
+    Map<String, Object> perEvent = BenchCommand.perEvent(before, after, 1_000, 3);
 
     assertEquals(
         List.of(
@@ -90,5 +90,28 @@ class BenchCommandTest {
     assertEquals(
         "2.55 (agent-sightings-changelog 1.25, chaperone.scores 1.0, credential-uses-repartition 0.3)",
         BenchCommand.writesText(perEvent));
+  }
+
+  @Test
+  void shouldGiveBytesPerEventInWholeBytes() {
+    // Given bytes held per topic before and after 1,000 events
+    Map<String, Long> before = Map.of("chaperone.scores", 10_000L, "chaperone.alerts", 500L);
+    Map<String, Long> after =
+        Map.of(
+            "chaperone.scores", 260_400L,
+            "chaperone.alerts", 1_149L,
+            "chaperone-bench-observed-fleet-changelog", 99_500L);
+
+    // When rounded to whole bytes
+    Map<String, Object> perEvent = BenchCommand.perEvent(before, after, 1_000, 0);
+
+    // Then each topic and the total are whole, the total the sum before rounding
+    assertEquals(
+        List.of("chaperone.scores", "observed-fleet-changelog", "chaperone.alerts", "total"),
+        List.copyOf(perEvent.keySet()));
+    assertEquals(250L, perEvent.get("chaperone.scores"));
+    assertEquals(100L, perEvent.get("observed-fleet-changelog"));
+    assertEquals(1L, perEvent.get("chaperone.alerts"));
+    assertEquals(351L, perEvent.get("total"));
   }
 }
