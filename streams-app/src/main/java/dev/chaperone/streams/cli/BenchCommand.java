@@ -331,11 +331,13 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> sharingBefore = sharingLookups(metrics);
         // taken before the clock starts: it reads every client metric of the topology
         Usage detectorStart = Usage.detector(kafka, detector.streams());
+        int backlogGcMark = gc.mark();
         long scoreStart = System.nanoTime();
         detector.streams().resume();
         awaitCount(metrics::eventsRead, before + events);
         awaitCommitted(admin, config.applicationId(), backlogEnd);
         double detectorSeconds = (System.nanoTime() - scoreStart) / 1e9;
+        GcPauses.Summary backlogGc = gc.since(backlogGcMark);
         Usage detectorEnd = Usage.detector(kafka, detector.streams());
         Map<String, Object> detectorCores = detectorEnd.since(detectorStart, detectorSeconds);
         Map<String, Object> detectorThreadTime =
@@ -417,11 +419,13 @@ final class BenchCommand implements Callable<Integer> {
           producer.flush();
           Map<TopicPartition, Long> passBacklogEnd = endOffsets(admin, PASSTHROUGH_IN);
           Usage passUsageStart = Usage.passthrough(kafka, passthrough);
+          int passBacklogGcMark = gc.mark();
           long passStart = System.nanoTime();
           passthrough.resume();
           awaitCount(passed::get, warmup + (long) events);
           awaitCommitted(admin, PASSTHROUGH_ID, passBacklogEnd);
           double passSeconds = (System.nanoTime() - passStart) / 1e9;
+          GcPauses.Summary passBacklogGc = gc.since(passBacklogGcMark);
           Usage passUsageEnd = Usage.passthrough(kafka, passthrough);
           Map<String, Object> passCores = passUsageEnd.since(passUsageStart, passSeconds);
           Map<String, Object> passThreadTime = passUsageEnd.threadTime(passUsageStart, passSeconds);
@@ -493,6 +497,8 @@ final class BenchCommand implements Callable<Integer> {
           result.put("detector_writes_per_event", writesPerEvent);
           result.put("detector_bytes_per_event", bytesPerEvent);
           result.put("detector_sharing_lookups", sharing);
+          result.put("detector_gc_backlog", backlogGc.asMap());
+          result.put("passthrough_gc_backlog", passBacklogGc.asMap());
           result.put("detector_gc_latency", detectorGc.asMap());
           result.put("passthrough_gc_latency", passGc.asMap());
           print(result);
@@ -1285,6 +1291,10 @@ final class BenchCommand implements Callable<Integer> {
           result.get(p + "_ms"),
           result.get("passthrough_" + p + "_ms"));
     }
+    row(
+        "GC pauses in backlog",
+        gcText(result.get("detector_gc_backlog")),
+        gcText(result.get("passthrough_gc_backlog")));
     row(
         "GC pauses at " + rate + "/s",
         gcText(result.get("detector_gc_latency")),

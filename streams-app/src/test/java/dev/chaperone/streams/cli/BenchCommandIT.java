@@ -133,8 +133,14 @@ class BenchCommandIT {
     assertTrue(
         sharing.path("memory").asDouble() + sharing.path("store").asDouble() > 0,
         sharing.toString());
-    // the bench JVM's pauses in each latency phase: counted, the longest no more than their sum
-    for (String phase : List.of("detector_gc_latency", "passthrough_gc_latency")) {
+    // the bench JVM's pauses in each backlog and latency phase: counted, the longest no more than
+    // their sum
+    for (String phase :
+        List.of(
+            "detector_gc_backlog",
+            "passthrough_gc_backlog",
+            "detector_gc_latency",
+            "passthrough_gc_latency")) {
       JsonNode gc = json.path(phase);
       assertTrue(gc.path("pauses").isInt() && gc.path("pauses").asInt() >= 0, phase + " " + json);
       assertTrue(
