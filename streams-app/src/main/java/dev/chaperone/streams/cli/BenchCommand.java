@@ -573,14 +573,16 @@ final class BenchCommand implements Callable<Integer> {
           stream.put(info.getThreadId(), Math.max(0, threads.getThreadCpuTime(info.getThreadId())));
         }
       }
+      // a copy of every client's metrics, made once per snapshot
+      Collection<? extends Metric> clientMetrics = kafkaStreams.metrics().values();
       return new Usage(
           os.getProcessCpuTime(),
           stream,
           broker.cpuNanos(),
           ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted(),
-          threadMetric(kafkaStreams, "blocked-time-ns-total"),
-          threadMetric(kafkaStreams, "commit-total"),
-          blockedOn(kafkaStreams));
+          threadMetric(clientMetrics, "blocked-time-ns-total"),
+          threadMetric(clientMetrics, "commit-total"),
+          blockedOn(clientMetrics));
     }
 
     /**
@@ -588,12 +590,12 @@ final class BenchCommand implements Callable<Integer> {
      * parts of Kafka Streams' {@code blocked-time-ns-total} (KIP-761), from the main consumers' and
      * the producers' own metrics.
      */
-    private static Map<String, Double> blockedOn(KafkaStreams streams) {
+    private static Map<String, Double> blockedOn(Collection<? extends Metric> metrics) {
       Map<String, Double> parts = new LinkedHashMap<>();
       for (String part : List.of("poll", "flush", "transaction", "send")) {
         parts.put(part, 0.0);
       }
-      for (Metric metric : streams.metrics().values()) {
+      for (Metric metric : metrics) {
         MetricName id = metric.metricName();
         String client = id.tags().getOrDefault("client-id", "");
         if (!client.contains("StreamThread") || !(metric.metricValue() instanceof Number value)) {
@@ -624,9 +626,10 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** A cumulative metric of each stream thread ({@code stream-thread-metrics}), by thread. */
-    private static Map<String, Double> threadMetric(KafkaStreams streams, String name) {
+    private static Map<String, Double> threadMetric(
+        Collection<? extends Metric> metrics, String name) {
       Map<String, Double> values = new HashMap<>();
-      for (Metric metric : streams.metrics().values()) {
+      for (Metric metric : metrics) {
         MetricName id = metric.metricName();
         if (id.name().equals(name)
             && id.group().equals("stream-thread-metrics")
