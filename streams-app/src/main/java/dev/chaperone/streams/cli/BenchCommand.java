@@ -333,6 +333,7 @@ final class BenchCommand implements Callable<Integer> {
         Usage detectorStart = Usage.detector(kafka, detector.streams());
         int backlogGcMark = gc.mark();
         long scoreStart = System.nanoTime();
+        long scoreStartUptime = uptimeMs();
         detector.streams().resume();
         awaitCount(metrics::eventsRead, before + events);
         awaitCommitted(admin, config.applicationId(), backlogEnd);
@@ -351,11 +352,12 @@ final class BenchCommand implements Callable<Integer> {
             String.format(
                 Locale.ROOT,
                 "Detector: %,d events scored and committed in %.2f s = %,.0f events/s (produced at"
-                    + " %,.0f events/s)%s.",
+                    + " %,.0f events/s; JVM uptime %s)%s.",
                 events,
                 detectorSeconds,
                 detectorEps,
                 events / produceSeconds,
+                uptimeSpan(scoreStartUptime, detectorSeconds),
                 paced ? commitsText(backlogCommits) : ""));
         Map<String, Object> bytesPerEvent =
             perEvent(bytesBefore, bytesWritten(admin, config.actionsTopic()), events, 0);
@@ -421,6 +423,7 @@ final class BenchCommand implements Callable<Integer> {
           Usage passUsageStart = Usage.passthrough(kafka, passthrough);
           int passBacklogGcMark = gc.mark();
           long passStart = System.nanoTime();
+          long passStartUptime = uptimeMs();
           passthrough.resume();
           awaitCount(passed::get, warmup + (long) events);
           awaitCommitted(admin, PASSTHROUGH_ID, passBacklogEnd);
@@ -435,11 +438,12 @@ final class BenchCommand implements Callable<Integer> {
               String.format(
                   Locale.ROOT,
                   "Pass-through: %,d records copied and committed in %.2f s = %,.0f records/s"
-                      + " (after %,d warm-up records).",
+                      + " (after %,d warm-up records; JVM uptime %s).",
                   events,
                   passSeconds,
                   passthroughEps,
-                  warmup));
+                  warmup,
+                  uptimeSpan(passStartUptime, passSeconds)));
           noteHeapGrowth(passHeapGrown, "the pass-through's backlog");
 
           // Latency of the pass-through, running since it copied the backlog.
@@ -1357,6 +1361,18 @@ final class BenchCommand implements Callable<Integer> {
   private static String gcText(Object summary) {
     Map<?, ?> gc = (Map<?, ?>) summary;
     return gc.get("pauses") + " (max " + gc.get("longest_ms") + " ms)";
+  }
+
+  private static long uptimeMs() {
+    return ManagementFactory.getRuntimeMXBean().getUptime();
+  }
+
+  /**
+   * A timed phase as JVM uptime, from and to, to line it up with a GC log ({@code
+   * -Xlog:gc:…:uptimemillis}) or the JIT's ({@code -XX:+PrintCompilation}).
+   */
+  static String uptimeSpan(long startMs, double seconds) {
+    return String.format(Locale.ROOT, "%.3f–%.3f s", startMs / 1e3, startMs / 1e3 + seconds);
   }
 
   private void progress(String line) {

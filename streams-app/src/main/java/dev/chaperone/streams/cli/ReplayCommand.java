@@ -19,6 +19,9 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.Writer;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +32,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -331,6 +335,7 @@ final class ReplayCommand implements Callable<Integer> {
     // The stores are in memory already: a record cache in front of them would only add copies.
     props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
     ChaperoneMetrics metrics = ChaperoneMetrics.inMemory();
+    CpuClock cpu = new CpuClock();
     long started = System.nanoTime();
     long read = 0;
     long replayed = 0;
@@ -402,8 +407,34 @@ final class ReplayCommand implements Callable<Integer> {
             alertCount,
             alerts,
             scores == null ? "" : ", scores to " + scores);
+    spec.commandLine().getOut().println(cpu.since(seconds));
     spec.commandLine().getOut().flush();
     return rejected + deadLettered == 0 ? 0 : REJECTED;
+  }
+
+  /**
+   * Where a replay's CPU went: the topology runs on the calling thread, and on two cores the JIT,
+   * the reader and the collector compete with it for the other.
+   */
+  private static final class CpuClock {
+    private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    private final com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    private final long topology = threads.getCurrentThreadCpuTime();
+    private final long process = os.getProcessCpuTime();
+    private final long compiling = jit.getTotalCompilationTime();
+
+    String since(double seconds) {
+      return String.format(
+          Locale.ROOT,
+          "CPU: the topology's thread %.1f s, the process %.1f s (the JIT compiling %.1f s), in"
+              + " %.1f s.",
+          (threads.getCurrentThreadCpuTime() - topology) / 1e9,
+          (os.getProcessCpuTime() - process) / 1e9,
+          (jit.getTotalCompilationTime() - compiling) / 1e3,
+          seconds);
+    }
   }
 
   /** The topology's outputs, drained to files as the replay goes so memory stays flat. */

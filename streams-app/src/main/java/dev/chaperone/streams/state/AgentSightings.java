@@ -5,6 +5,7 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -12,7 +13,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -88,16 +88,19 @@ public final class AgentSightings {
   private static final String HOUR_SUFFIX = "h";
 
   private final LongLongMap latest = new LongLongMap();
-  // chunk key: hour << 16 | chunk number within the hour
-  private final TreeMap<Long, Bucket> chunks = new TreeMap<>();
+  // in key order (hour << 16 | chunk number within the hour): a new chunk's key is always above
+  // the newest's, so chunks are added at the end and dropped from the front; each is reached by
+  // reference (from its credentials, from the dirty set), never looked up by key, which in a tree
+  // of boxed keys cost a cache miss or two per level
+  private final ArrayDeque<Bucket> chunks = new ArrayDeque<>();
   // oldest use first
   private final LinkedHashMap<String, Credential> credentials = new LinkedHashMap<>();
-  // chunks changed and chunks dropped since the last write-back: a few keys, held unboxed (the
-  // dirty one is re-added at nearly every event)
-  private final ChunkKeys dirtyChunks = new ChunkKeys();
+  // chunks changed since the last write-back (the dirty one is re-added at nearly every event)
+  private final List<Bucket> dirtyChunks = new ArrayList<>(4);
+  // keys of the stored chunks dropped since the last write-back, held unboxed
   private final ChunkKeys removedChunks = new ChunkKeys();
-  // the chunk that took the id of the last event recorded, NO_CHUNK when it took none
-  private long lastChunk = NO_CHUNK;
+  // the chunk that took the id of the last event recorded, null when it took none
+  private Bucket lastChunk;
   // credentials in no chunk: their record changed since written; it is in the store
   private boolean unplacedDirty;
   private boolean unplacedStored;
@@ -122,16 +125,6 @@ public final class AgentSightings {
       keys[size++] = key;
     }
 
-    void remove(long key) {
-      for (int i = 0; i < size; i++) {
-        if (keys[i] == key) {
-          System.arraycopy(keys, i + 1, keys, i, size - i - 1);
-          size--;
-          return;
-        }
-      }
-    }
-
     int size() {
       return size;
     }
@@ -145,13 +138,19 @@ public final class AgentSightings {
     }
   }
 
-  /** A credential's latest forwarded use, and the chunk whose record holds it. */
+  /**
+   * A credential's latest forwarded use, and the chunk whose record holds it. A chunk lists the
+   * uses themselves, so that unlisting one compares references rather than keys (each key a string
+   * elsewhere in memory: a cache miss per comparison).
+   */
   private static final class Credential {
+    final String key;
     final long time;
-    final long chunk; // NO_CHUNK: in the agent's credentials record
+    final Bucket chunk; // null: in the agent's credentials record
     byte[] form; // the key as a record lists it (ModifiedUtf8.form), once written
 
-    Credential(long time, long chunk) {
+    Credential(String key, long time, Bucket chunk) {
+      this.key = key;
       this.time = time;
       this.chunk = chunk;
     }
@@ -159,12 +158,18 @@ public final class AgentSightings {
 
   /** At most {@link #CHUNK} ids and their times, in arrival order. */
   private static final class Bucket {
+    final long key;
     long[] hashes = new long[4];
     long[] times = new long[4];
     int size;
     long newest = Long.MIN_VALUE;
     boolean stored; // written to the store at least once: dropping it must delete it there
-    List<String> credentials = List.of(); // the credentials whose newest use its record holds
+    boolean dropped;
+    List<Credential> credentials = List.of(); // the newest uses its record holds
+
+    Bucket(long key) {
+      this.key = key;
+    }
 
     void add(long hash, long time) {
       if (size == hashes.length) {
@@ -184,7 +189,7 @@ public final class AgentSightings {
 
   /** True the first time {@code eventId} is seen within {@link #WINDOW_MS} of {@code atMs}. */
   public boolean firstEvent(String eventId, long atMs) {
-    lastChunk = NO_CHUNK;
+    lastChunk = null;
     long hour = Math.floorDiv(atMs, HOUR_MS);
     if (newestHour != Long.MIN_VALUE && hour < newestHour - KEPT_HOURS) {
       return true; // older than anything kept: cannot be checked, would expire at once
@@ -201,8 +206,13 @@ public final class AgentSightings {
     if (seen == LongLongMap.MISSING || atMs > seen) {
       latest.put(hash, atMs); // only for an id held in a chunk, which takes it out when it goes
     }
-    chunks.computeIfAbsent(chunk, c -> new Bucket()).add(hash, atMs);
-    dirtyChunks.add(chunk);
+    Bucket bucket = chunks.peekLast();
+    if (bucket == null || bucket.key != chunk) {
+      bucket = new Bucket(chunk); // openChunk names the newest chunk or a later one
+      chunks.addLast(bucket);
+    }
+    bucket.add(hash, atMs);
+    markDirty(bucket);
     ids++;
     if (hour > newestHour) {
       newestHour = hour;
@@ -211,7 +221,7 @@ public final class AgentSightings {
     while (ids > MAX_EVENT_IDS) {
       evicted += dropOldestChunk();
     }
-    lastChunk = chunks.containsKey(chunk) ? chunk : NO_CHUNK;
+    lastChunk = bucket.dropped ? null : bucket;
     return true;
   }
 
@@ -226,11 +236,11 @@ public final class AgentSightings {
     }
     if (seen != null) {
       credentials.remove(key);
-      detach(key, seen);
+      detach(seen);
     }
-    Credential use = new Credential(atMs, credentialChunk());
+    Credential use = new Credential(key, atMs, credentialChunk());
     credentials.put(key, use);
-    attach(key, use);
+    attach(use);
     forgetCredentialsBefore(atMs - KEPT_CREDENTIAL_MS);
     return true;
   }
@@ -247,7 +257,7 @@ public final class AgentSightings {
         break;
       }
       oldest.remove();
-      detach(entry.getKey(), entry.getValue());
+      detach(entry.getValue());
     }
   }
 
@@ -255,36 +265,48 @@ public final class AgentSightings {
    * Where a credential used now is written: in the chunk of the event just recorded, else in the
    * newest chunk (its event was too old to be held), else in no chunk.
    */
-  private long credentialChunk() {
-    if (lastChunk != NO_CHUNK) {
-      return lastChunk;
-    }
-    return chunks.isEmpty() ? NO_CHUNK : chunks.lastKey();
+  private Bucket credentialChunk() {
+    return lastChunk != null ? lastChunk : chunks.peekLast();
   }
 
-  /** Lists {@code key} where {@code credential} says, to be written there at the write-back. */
-  private void attach(String key, Credential credential) {
-    if (credential.chunk == NO_CHUNK) {
+  private void markDirty(Bucket bucket) {
+    for (int i = dirtyChunks.size() - 1; i >= 0; i--) { // the newest chunk is the one re-added
+      if (dirtyChunks.get(i) == bucket) {
+        return;
+      }
+    }
+    dirtyChunks.add(bucket);
+  }
+
+  /** Lists {@code credential} where it says, to be written there at the write-back. */
+  private void attach(Credential credential) {
+    Bucket bucket = credential.chunk;
+    if (bucket == null) {
       unplacedDirty = true;
       return;
     }
-    Bucket bucket = chunks.get(credential.chunk);
     if (bucket.credentials.isEmpty()) {
       bucket.credentials = new ArrayList<>(4);
     }
-    bucket.credentials.add(key);
-    dirtyChunks.add(credential.chunk);
+    bucket.credentials.add(credential);
+    markDirty(bucket);
   }
 
   /**
-   * Unlists {@code key} from where {@code credential} was written. A chunk is not rewritten for it:
-   * its record keeps the older use until the chunk changes or goes.
+   * Unlists {@code credential} from where it was written. A chunk is not rewritten for it: its
+   * record keeps the older use until the chunk changes or goes.
    */
-  private void detach(String key, Credential credential) {
-    if (credential.chunk == NO_CHUNK) {
+  private void detach(Credential credential) {
+    if (credential.chunk == null) {
       unplacedDirty = true;
-    } else {
-      chunks.get(credential.chunk).credentials.remove(key);
+      return;
+    }
+    List<Credential> listed = credential.chunk.credentials;
+    for (int i = 0; i < listed.size(); i++) {
+      if (listed.get(i) == credential) {
+        listed.remove(i);
+        return;
+      }
     }
   }
 
@@ -316,47 +338,47 @@ public final class AgentSightings {
    * hour and the newest chunk's; {@link #NO_CHUNK} when that name's chunk numbers ran out.
    */
   private long openChunk(long hour) {
-    Map.Entry<Long, Bucket> last = chunks.lastEntry();
+    Bucket last = chunks.peekLast();
     if (last == null) {
       return hour << 16;
     }
-    long lastHour = last.getKey() >> 16;
-    if (last.getValue().size < CHUNK && hour < lastHour + CHUNK_SPAN_HOURS) {
-      return last.getKey();
+    long lastHour = last.key >> 16;
+    if (last.size < CHUNK && hour < lastHour + CHUNK_SPAN_HOURS) {
+      return last.key;
     }
     if (hour > lastHour) {
       return hour << 16;
     }
-    long number = (last.getKey() & (MAX_CHUNKS_PER_HOUR - 1)) + 1;
+    long number = (last.key & (MAX_CHUNKS_PER_HOUR - 1)) + 1;
     return number < MAX_CHUNKS_PER_HOUR ? (lastHour << 16) | number : NO_CHUNK;
   }
 
   /** Drops the oldest chunks while their newest id is of an hour before {@code hour}. */
   private void expireBefore(long hour) {
-    while (!chunks.isEmpty() && chunks.firstEntry().getValue().newestHour() < hour) {
+    while (!chunks.isEmpty() && chunks.peekFirst().newestHour() < hour) {
       dropOldestChunk();
     }
   }
 
   /** Drops the oldest chunk; returns how many ids it held. */
   private int dropOldestChunk() {
-    Map.Entry<Long, Bucket> oldest = chunks.pollFirstEntry();
-    Bucket bucket = oldest.getValue();
+    Bucket bucket = chunks.pollFirst();
+    bucket.dropped = true;
     for (int i = 0; i < bucket.size; i++) {
       if (latest.get(bucket.hashes[i]) == bucket.times[i]) {
         latest.remove(bucket.hashes[i]);
       }
     }
     ids -= bucket.size;
-    for (String key : bucket.credentials) {
-      credentials.remove(key);
+    for (Credential credential : bucket.credentials) {
+      credentials.remove(credential.key);
     }
-    if (lastChunk == oldest.getKey()) {
-      lastChunk = NO_CHUNK;
+    if (lastChunk == bucket) {
+      lastChunk = null;
     }
-    dirtyChunks.remove(oldest.getKey());
+    dirtyChunks.remove(bucket);
     if (bucket.stored) {
-      removedChunks.add(oldest.getKey());
+      removedChunks.add(bucket.key);
     }
     return bucket.size;
   }
@@ -379,12 +401,11 @@ public final class AgentSightings {
    * A chunk's ids (version 1), followed by its credentials as the credentials record lists them
    * when it holds any (version 2): a chunk without credentials reads as before they were added.
    */
-  private byte[] encodeChunk(long chunk) {
-    Bucket bucket = chunks.get(chunk);
+  private static byte[] encodeChunk(Bucket bucket) {
     ByteBuffer out = ByteBuffer.allocate(1 + 5 + bucket.size * (8 + 10));
     out.put(bucket.credentials.isEmpty() ? FORMAT_VERSION : CHUNK_WITH_CREDENTIALS_VERSION);
     putVarLong(out, bucket.size);
-    long start = (chunk >> 16) * HOUR_MS;
+    long start = (bucket.key >> 16) * HOUR_MS;
     for (int i = 0; i < bucket.size; i++) {
       out.putLong(bucket.hashes[i]);
       putVarLong(out, bucket.times[i] - start);
@@ -405,7 +426,7 @@ public final class AgentSightings {
     if (n < 0 || n > CHUNK) {
       throw new IllegalArgumentException("bad sightings chunk: " + n + " ids");
     }
-    Bucket bucket = new Bucket();
+    Bucket bucket = new Bucket(chunk);
     long hour = chunk >> 16;
     long start = hour * HOUR_MS;
     for (int i = 0; i < n; i++) {
@@ -418,14 +439,22 @@ public final class AgentSightings {
       }
     }
     bucket.stored = true;
-    chunks.put(chunk, bucket);
+    chunks.addLast(bucket); // in the store's order: put in key order when the load ends
     ids += n;
     if (n > 0) {
       newestHour = Math.max(newestHour, bucket.newestHour());
     }
     if (version == CHUNK_WITH_CREDENTIALS_VERSION) {
-      readCredentials(bytes, in.position(), chunk);
+      readCredentials(bytes, in.position(), bucket);
     }
+  }
+
+  /** After a load: the chunks, read in the store's order, put in key order. */
+  private void sortChunks() {
+    Bucket[] read = chunks.toArray(new Bucket[0]);
+    Arrays.sort(read, Comparator.comparingLong(bucket -> bucket.key));
+    chunks.clear();
+    chunks.addAll(Arrays.asList(read));
   }
 
   private static String chunkSuffix(long chunk) {
@@ -443,40 +472,38 @@ public final class AgentSightings {
   }
 
   /** The credentials in no chunk, oldest use first. */
-  private List<String> unplacedCredentials() {
-    List<String> keys = new ArrayList<>();
-    credentials.forEach(
-        (key, credential) -> {
-          if (credential.chunk == NO_CHUNK) {
-            keys.add(key);
-          }
-        });
-    return keys;
+  private List<Credential> unplacedCredentials() {
+    List<Credential> unplaced = new ArrayList<>();
+    for (Credential credential : credentials.values()) {
+      if (credential.chunk == null) {
+        unplaced.add(credential);
+      }
+    }
+    return unplaced;
   }
 
   /** The record of the credentials in no chunk: a version byte, then as a chunk lists them. */
-  private byte[] encodeUnplacedCredentials(List<String> keys) {
-    return withCredentials(ByteBuffer.allocate(1).put(FORMAT_VERSION), keys);
+  private static byte[] encodeUnplacedCredentials(List<Credential> unplaced) {
+    return withCredentials(ByteBuffer.allocate(1).put(FORMAT_VERSION), unplaced);
   }
 
   /**
    * The bytes {@code head} holds so far, then the credentials: a count, then each key (modified
    * UTF-8, as {@code writeUTF} writes it) and its latest use.
    */
-  private byte[] withCredentials(ByteBuffer head, List<String> keys) {
-    Credential[] listed = new Credential[keys.size()];
+  private static byte[] withCredentials(ByteBuffer head, List<Credential> listed) {
     int size = head.position() + Short.BYTES;
-    for (int i = 0; i < listed.length; i++) {
-      Credential credential = credentials.get(keys.get(i));
+    for (int i = 0; i < listed.size(); i++) {
+      Credential credential = listed.get(i);
       if (credential.form == null) {
-        credential.form = ModifiedUtf8.form(keys.get(i)); // contract-bounded: 4,096 chars at most
+        credential.form =
+            ModifiedUtf8.form(credential.key); // contract-bounded: 4,096 chars at most
       }
       size += credential.form.length + Long.BYTES;
-      listed[i] = credential;
     }
     ByteBuffer out = ByteBuffer.allocate(size);
     out.put(head.array(), 0, head.position());
-    out.putShort((short) listed.length);
+    out.putShort((short) listed.size());
     for (Credential credential : listed) {
       out.put(credential.form);
       out.putLong(credential.time);
@@ -486,9 +513,9 @@ public final class AgentSightings {
 
   /**
    * Reads the credentials listed from {@code offset} of {@code bytes} as written in {@code chunk}
-   * ({@link #NO_CHUNK}: the credentials record); of a key read twice, the later use stays.
+   * (null: the credentials record); of a key read twice, the later use stays.
    */
-  private void readCredentials(byte[] bytes, int offset, long chunk) {
+  private void readCredentials(byte[] bytes, int offset, Bucket chunk) {
     try (DataInputStream in =
         new DataInputStream(new ByteArrayInputStream(bytes, offset, bytes.length - offset))) {
       int n = in.readShort();
@@ -503,11 +530,11 @@ public final class AgentSightings {
           continue;
         }
         if (known != null) {
-          detach(key, known);
+          detach(known);
         }
-        Credential credential = new Credential(time, chunk);
+        Credential credential = new Credential(key, time, chunk);
         credentials.put(key, credential);
-        attach(key, credential);
+        attach(credential);
       }
     } catch (IOException e) {
       throw new IllegalArgumentException("truncated sightings credentials", e);
@@ -529,14 +556,14 @@ public final class AgentSightings {
     byTime.forEach(e -> credentials.put(e.getKey(), e.getValue()));
     forgetCredentialsBefore(byTime.get(byTime.size() - 1).getValue().time - KEPT_CREDENTIAL_MS);
     if (!chunks.isEmpty()) {
-      long newest = chunks.lastKey();
+      Bucket newest = chunks.peekLast();
       for (Map.Entry<String, Credential> entry : credentials.entrySet()) {
-        if (entry.getValue().chunk == NO_CHUNK) {
-          detach(entry.getKey(), entry.getValue());
-          Credential moved = new Credential(entry.getValue().time, newest);
+        if (entry.getValue().chunk == null) {
+          detach(entry.getValue());
+          Credential moved = new Credential(entry.getKey(), entry.getValue().time, newest);
           moved.form = entry.getValue().form;
           entry.setValue(moved);
-          attach(entry.getKey(), moved);
+          attach(moved);
         }
       }
     }
@@ -588,7 +615,7 @@ public final class AgentSightings {
                 (suffix, value) -> {
                   if (suffix.equals(CREDENTIALS_SUFFIX)) {
                     checkVersion(value[0]);
-                    sightings.readCredentials(value, 1, NO_CHUNK);
+                    sightings.readCredentials(value, 1, null);
                     sightings.unplacedStored = true;
                   } else if (suffix.startsWith(HOUR_SUFFIX)) {
                     sightings.decodeChunk(chunkOf(suffix), value);
@@ -597,6 +624,7 @@ public final class AgentSightings {
         if (!found) {
           return null;
         }
+        sightings.sortChunks();
         if (sightings.newestHour != Long.MIN_VALUE) {
           sightings.expireBefore(sightings.newestHour - KEPT_HOURS);
         }
@@ -616,15 +644,14 @@ public final class AgentSightings {
         for (int i = 0; i < sightings.removedChunks.size(); i++) {
           AgentKeyedStores.remove(store, prefix + chunkSuffix(sightings.removedChunks.get(i)));
         }
-        for (int i = 0; i < sightings.dirtyChunks.size(); i++) {
-          long chunk = sightings.dirtyChunks.get(i);
-          store.put(prefix + chunkSuffix(chunk), sightings.encodeChunk(chunk));
-          sightings.chunks.get(chunk).stored = true;
+        for (Bucket chunk : sightings.dirtyChunks) {
+          store.put(prefix + chunkSuffix(chunk.key), encodeChunk(chunk));
+          chunk.stored = true;
         }
-        List<String> unplaced =
+        List<Credential> unplaced =
             sightings.unplacedDirty ? sightings.unplacedCredentials() : List.of();
         if (!unplaced.isEmpty()) {
-          store.put(prefix + CREDENTIALS_SUFFIX, sightings.encodeUnplacedCredentials(unplaced));
+          store.put(prefix + CREDENTIALS_SUFFIX, encodeUnplacedCredentials(unplaced));
           sightings.unplacedStored = true;
         } else if (sightings.unplacedDirty && sightings.unplacedStored) {
           AgentKeyedStores.remove(store, prefix + CREDENTIALS_SUFFIX);

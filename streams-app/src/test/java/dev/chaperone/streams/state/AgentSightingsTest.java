@@ -147,6 +147,33 @@ class AgentSightingsTest {
   }
 
   @Test
+  void shouldDropTheOldestChunkFirstAfterALoadThatReadChunksOutOfOrder() {
+    // Given 12 full chunks named after one hour: the store lists them as text, .10 and .11
+    // before .2
+    AgentSightings seen = new AgentSightings();
+    int held = 12 * AgentSightings.CHUNK;
+    for (int i = 0; i < held; i++) {
+      seen.firstEvent("e-" + i, T0 + i);
+    }
+    backing.store("agent-1", seen);
+    AgentSightings restored = backing.load("agent-1");
+
+    // When the cap makes room for a flood, a chunk at a time, three times
+    int flood = AgentSightings.MAX_EVENT_IDS - held + 3 * AgentSightings.CHUNK;
+    for (int i = 0; i < flood; i++) {
+      assertTrue(restored.firstEvent("flood-" + i, T0 + held + i));
+    }
+
+    // Then the chunks let go are the oldest, .0 to .2, and .10 (read before .2) is still held
+    assertEquals(3 * AgentSightings.CHUNK, restored.evicted());
+    long later = T0 + held + flood;
+    assertFalse(restored.firstEvent("e-" + 3 * AgentSightings.CHUNK, later), ".3 is held");
+    assertFalse(restored.firstEvent("e-" + 10 * AgentSightings.CHUNK, later), ".10 is held");
+    // (last: a new id makes the cap let go of one more chunk)
+    assertTrue(restored.firstEvent("e-" + (3 * AgentSightings.CHUNK - 1), later), ".2 let go");
+  }
+
+  @Test
   void shouldRestoreCredentialKeysOfAnyTextAsWrittenInChunksAndInTheirOwnRecord() {
     // Given keys that are not plain ASCII (modified UTF-8 differs from UTF-8 on NUL and on
     // characters outside the BMP), a lone surrogate, and a long one; agent-1 uses them with

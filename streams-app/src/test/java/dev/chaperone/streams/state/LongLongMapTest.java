@@ -40,6 +40,25 @@ class LongLongMapTest {
   }
 
   @Test
+  void shouldHoldTheKeyZeroApartFromTheFreeSlotsItMarks() {
+    LongLongMap map = new LongLongMap();
+    map.put(0, 7);
+    map.put(1, 8);
+
+    assertEquals(7, map.get(0));
+    assertEquals(2, map.size());
+    map.remove(0);
+    assertEquals(LongLongMap.MISSING, map.get(0));
+    assertEquals(8, map.get(1));
+    assertEquals(1, map.size());
+    map.put(0, 9);
+    map.clear();
+    assertEquals(LongLongMap.MISSING, map.get(0));
+    assertEquals(LongLongMap.MISSING, map.get(1));
+    assertEquals(0, map.size());
+  }
+
+  @Test
   void shouldRefuseTheMissingMarkerAsAValue() {
     LongLongMap map = new LongLongMap();
 
