@@ -46,6 +46,11 @@ public final class DetectionContext {
   private final DecodedView<AgentRegistration> registry;
   private final DecodedView<DetectorConfig> config;
   private final ChaperoneMetrics metrics;
+  // the layers of the last config resolved, and what they resolved to
+  private DetectorConfig lastGlobal;
+  private DetectorConfig lastOwner;
+  private DetectorConfig lastAgent;
+  private EffectiveConfig lastEffective;
 
   DetectionContext(
       KeyValueStore<String, byte[]> registryStore,
@@ -71,13 +76,24 @@ public final class DetectionContext {
     DetectorConfig global = config.get("global");
     DetectorConfig owner = ownerKey == null ? null : config.get(ownerKey);
     DetectorConfig agent = config.get(agentKey);
+    // The view hands out one decoded instance per key and value: the same three layers (mostly
+    // the global one alone, for agent after agent) resolve to the same config, version included.
+    if (lastEffective != null && global == lastGlobal && owner == lastOwner && agent == lastAgent) {
+      return lastEffective;
+    }
     StringBuilder version = new StringBuilder();
     appendVersion(version, "global", global);
     appendVersion(version, ownerKey, owner);
     appendVersion(version, agentKey, agent);
-    return EffectiveConfig.resolve(
-        Arrays.asList(global, owner, agent),
-        version.length() == 0 ? "defaults" : version.toString());
+    EffectiveConfig effective =
+        EffectiveConfig.resolve(
+            Arrays.asList(global, owner, agent),
+            version.length() == 0 ? "defaults" : version.toString());
+    lastGlobal = global;
+    lastOwner = owner;
+    lastAgent = agent;
+    lastEffective = effective;
+    return effective;
   }
 
   private void appendVersion(StringBuilder out, String key, DetectorConfig layer) {
