@@ -125,6 +125,12 @@ public final class Baseline {
   private static final int GENERALIZED_CACHE = 256;
   private final String[] generalizedFrom = new String[GENERALIZED_CACHE];
   private final String[] generalizedTo = new String[GENERALIZED_CACHE];
+  // per slot, the keys of the pair (tool, resource) and (tool, generalised resource) last hashed
+  // for the slot's resource, and that tool (null: none yet): hashing is a multiply per character,
+  // and an agent's resources come back with the same tools
+  private final String[] pairTool = new String[GENERALIZED_CACHE];
+  private final long[] pairKey = new long[GENERALIZED_CACHE];
+  private final long[] pairGeneralKey = new long[GENERALIZED_CACHE];
 
   /** What a session in progress remembers. */
   static final class SessionState {
@@ -275,9 +281,15 @@ public final class Baseline {
     a.keyHash[Feature.TOOL.ordinal()] = key(Feature.TOOL, o.tool(), null);
     long previousToolHash = a.previousTool == null ? 0 : key(Feature.TOOL, a.previousTool, null);
     if (o.resource() != null) {
-      a.keyHash[Feature.PAIR.ordinal()] = key(Feature.PAIR, o.tool(), o.resource());
-      a.keyHash[Feature.PAIR_GENERAL.ordinal()] =
-          key(Feature.PAIR_GENERAL, o.tool(), generalized(o.resource()));
+      int slot = generalizedSlot(o.resource());
+      String tool = o.tool();
+      if (!tool.equals(pairTool[slot])) {
+        pairKey[slot] = key(Feature.PAIR, tool, o.resource());
+        pairGeneralKey[slot] = key(Feature.PAIR_GENERAL, tool, generalizedTo[slot]);
+        pairTool[slot] = tool;
+      }
+      a.keyHash[Feature.PAIR.ordinal()] = pairKey[slot];
+      a.keyHash[Feature.PAIR_GENERAL.ordinal()] = pairGeneralKey[slot];
     }
     if (a.previousTool != null) {
       a.keyHash[Feature.TRANSITION.ordinal()] = key(Feature.TRANSITION, a.previousTool, o.tool());
@@ -483,20 +495,21 @@ public final class Baseline {
   }
 
   /**
-   * The generalised form of {@code resource}, from a small direct-mapped cache: agents revisit
-   * their resources, and generalising is the costliest step of hashing an event.
+   * The slot of {@code resource} in a small direct-mapped cache of generalised forms (and of the
+   * pair keys hashed with it): agents revisit their resources, and generalising is the costliest
+   * step of hashing an event.
    */
-  private CharSequence generalized(String resource) {
+  private int generalizedSlot(String resource) {
     int slot = resource.hashCode() & (GENERALIZED_CACHE - 1);
     if (resource.equals(generalizedFrom[slot])) {
-      return generalizedTo[slot];
+      return slot;
     }
     scratch.setLength(0);
     ResourceGeneralizer.generalize(resource, scratch);
-    String value = scratch.toString();
     generalizedFrom[slot] = resource;
-    generalizedTo[slot] = value;
-    return value;
+    generalizedTo[slot] = scratch.toString();
+    pairTool[slot] = null; // the pair keys were of the resource this one replaces
+    return slot;
   }
 
   static long key(Feature feature, CharSequence first, CharSequence second) {
