@@ -65,9 +65,10 @@ public final class TailCalibrator {
   /**
    * Makes the live history the one scores are read from. Derives the tail at once for the scale it
    * was last asked for, while the histogram just copied is in the CPU's caches: a baseline freezes
-   * when it learns an event of a new day, and its next score comes an event of that agent later, by
-   * when its histograms are no longer there (deriving then cost about seven times as long as in a
-   * loop of its own). The same numbers either way: a score asking for another scale derives again.
+   * when it learns an event of a new day, and its next score comes an event of that agent later,
+   * when the histogram may no longer be there. The same numbers either way (a score asking for
+   * another scale derives again), and about as many derivations: nearly every calibrator is read
+   * before its next freeze.
    */
   public void freeze() {
     System.arraycopy(live, 0, frozen, 0, BINS);
