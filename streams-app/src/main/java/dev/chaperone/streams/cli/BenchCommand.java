@@ -1208,8 +1208,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     Arrays.sort(order, (a, b) -> Long.compare(sends[a], sends[b]));
     long first = n == 0 ? 0 : sends[order[0]];
-    long uptimeAtFirst =
-        ManagementFactory.getRuntimeMXBean().getUptime() - (System.nanoTime() - first) / 1_000_000;
+    long uptimeAtFirst = uptimeMs() - (System.nanoTime() - first) / 1_000_000;
     try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
       // to line the trace up with a GC log written with -Xlog:gc:…:uptimemillis
       out.write("# first counted send at JVM uptime " + uptimeAtFirst + " ms\n");

@@ -164,7 +164,6 @@ public final class AgentSightings {
     int size;
     long newest = Long.MIN_VALUE;
     boolean stored; // written to the store at least once: dropping it must delete it there
-    boolean dropped;
     List<Credential> credentials = List.of(); // the newest uses its record holds
 
     Bucket(long key) {
@@ -213,6 +212,7 @@ public final class AgentSightings {
     }
     bucket.add(hash, atMs);
     markDirty(bucket);
+    lastChunk = bucket; // let go again below if the chunk is dropped
     ids++;
     if (hour > newestHour) {
       newestHour = hour;
@@ -221,7 +221,6 @@ public final class AgentSightings {
     while (ids > MAX_EVENT_IDS) {
       evicted += dropOldestChunk();
     }
-    lastChunk = bucket.dropped ? null : bucket;
     return true;
   }
 
@@ -363,7 +362,6 @@ public final class AgentSightings {
   /** Drops the oldest chunk; returns how many ids it held. */
   private int dropOldestChunk() {
     Bucket bucket = chunks.pollFirst();
-    bucket.dropped = true;
     for (int i = 0; i < bucket.size; i++) {
       if (latest.get(bucket.hashes[i]) == bucket.times[i]) {
         latest.remove(bucket.hashes[i]);
