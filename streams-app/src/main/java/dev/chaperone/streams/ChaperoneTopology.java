@@ -31,6 +31,7 @@ import dev.chaperone.streams.processor.FeedbackProcessor;
 import dev.chaperone.streams.processor.GlobalTableUpdater;
 import dev.chaperone.streams.processor.RejectionLog;
 import dev.chaperone.streams.processor.ScoreJson;
+import dev.chaperone.streams.processor.StoreVersion;
 import dev.chaperone.streams.registry.SchemaRegistries;
 import dev.chaperone.streams.registry.SchemaRegistry;
 import dev.chaperone.streams.serde.AvroSerde;
@@ -254,7 +255,9 @@ public final class ChaperoneTopology {
             OBSERVED_FLEET_CACHE_STORE,
             UNREGISTERED_STORE);
 
-    addGlobalTables(builder, config, registry, metrics, rejections);
+    StoreVersion registryVersion = new StoreVersion();
+    StoreVersion configVersion = new StoreVersion();
+    addGlobalTables(builder, config, registry, metrics, rejections, registryVersion, configVersion);
     addDetectionStores(builder, config, storage);
     DetectionContext.Factory detection =
         new DetectionContext.Factory(
@@ -263,7 +266,9 @@ public final class ChaperoneTopology {
             metrics,
             () -> AvroSerde.forValues(AgentRegistration.class, registry).deserializer(),
             () -> AvroSerde.forValues(DetectorConfig.class, registry).deserializer(),
-            pacer);
+            pacer,
+            registryVersion,
+            configVersion);
     KStream<String, Object> detected =
         observed.process(
             () ->
@@ -467,7 +472,9 @@ public final class ChaperoneTopology {
       ChaperoneConfig config,
       SchemaRegistry registry,
       ChaperoneMetrics metrics,
-      Rejections rejections) {
+      Rejections rejections,
+      StoreVersion registryVersion,
+      StoreVersion configVersion) {
     builder.addGlobalStore(
         Stores.keyValueStoreBuilder(
                 Stores.inMemoryKeyValueStore(REGISTRY_STORE), Serdes.String(), Serdes.ByteArray())
@@ -480,7 +487,8 @@ public final class ChaperoneTopology {
                 AvroSerde.forValues(AgentRegistration.class, registry).deserializer(),
                 ChaperoneTopology::registrationProblems,
                 metrics,
-                rejections.registry()));
+                rejections.registry(),
+                registryVersion));
     builder.addGlobalStore(
         Stores.keyValueStoreBuilder(
                 Stores.inMemoryKeyValueStore(CONFIG_STORE), Serdes.String(), Serdes.ByteArray())
@@ -493,7 +501,8 @@ public final class ChaperoneTopology {
                 AvroSerde.forValues(DetectorConfig.class, registry).deserializer(),
                 EffectiveConfig::problems,
                 metrics,
-                rejections.config()));
+                rejections.config(),
+                configVersion));
   }
 
   private static void addDetectionStores(

@@ -568,6 +568,32 @@ class DetectionBehaviourTest {
   }
 
   @Test
+  void shouldApplyARegistryChangeToTheNextEventOfAnAgentAlreadySeen() {
+    // the detector keeps each agent's registration and config between its events while neither
+    // global store is written to: every write must reach the agent's next event
+    harness.register(DetectionHarness.registration(AGENT));
+    harness.configure(
+        "owner:team-quiet", DetectorConfig.newBuilder().setMode(DetectorMode.OFF).build());
+    List<String> registered =
+        harness.rulesFor(
+            harness.action(AGENT, NOW.plusSeconds(10)).setResource("forum://thread/9920").build());
+    harness.register(
+        AgentRegistration.newBuilder(DetectionHarness.registration(AGENT))
+            .setOwner("team-quiet")
+            .build());
+    List<String> movedToAQuietOwner =
+        harness.rulesFor(
+            harness.action(AGENT, NOW.plusSeconds(20)).setResource("forum://thread/9921").build());
+    harness.deregister(AGENT);
+    List<String> deregistered =
+        harness.rulesFor(harness.action(AGENT, NOW.plusSeconds(30)).build());
+
+    assertEquals(List.of(Rule.REQUEST_DRIFT.name()), registered);
+    assertEquals(List.of(), movedToAQuietOwner, "the new owner's config (OFF) is in force");
+    assertEquals(List.of(Rule.UNREGISTERED_AGENT.name()), deregistered);
+  }
+
+  @Test
   void shouldRejectAnInvalidConfigAndKeepTheLastGoodOne() {
     harness.register(DetectionHarness.registration(AGENT));
     harness.configure("global", DetectorConfig.newBuilder().setMaxDelegationDepth(1).build());

@@ -10,6 +10,8 @@ import dev.chaperone.schema.DetectorMode;
 import dev.chaperone.streams.detect.EffectiveConfig;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -31,7 +33,9 @@ public final class DetectionContext {
       ChaperoneMetrics metrics,
       java.util.function.Supplier<Deserializer<AgentRegistration>> registrations,
       java.util.function.Supplier<Deserializer<DetectorConfig>> configs,
-      CommitPacer pacer) {
+      CommitPacer pacer,
+      StoreVersion registryVersion,
+      StoreVersion configVersion) {
 
     DetectionContext create(ProcessorContext<?, ?> context) {
       return new DetectionContext(
@@ -39,13 +43,37 @@ public final class DetectionContext {
           context.getStateStore(configStore),
           registrations.get(),
           configs.get(),
-          metrics);
+          metrics,
+          registryVersion,
+          configVersion);
     }
   }
+
+  /**
+   * What an agent's registration and config resolved to, and at which versions of the stores: while
+   * neither store is written to, an agent's next event reuses them instead of reading the registry
+   * once and the config three times (a key built, encoded and looked up in a sorted map each time).
+   */
+  private static final class Resolved {
+    long registryVersion = -1;
+    AgentRegistration registration;
+    long configVersion = -1;
+    AgentRegistration configuredFor;
+    EffectiveConfig effective;
+  }
+
+  /** Agents whose resolution is kept; past it the memory starts over, as the views' do. */
+  private static final int MAX_RESOLVED = 50_000;
 
   private final DecodedView<AgentRegistration> registry;
   private final DecodedView<DetectorConfig> config;
   private final ChaperoneMetrics metrics;
+  private final StoreVersion registryVersion;
+  private final StoreVersion configVersion;
+  private final Map<String, Resolved> resolved = new HashMap<>();
+  // the agent looked up last: a processor asks for its registration and then its config
+  private String lastAgentId;
+  private Resolved lastResolved;
   // the layers of the last config resolved, and what they resolved to
   private DetectorConfig lastGlobal;
   private DetectorConfig lastOwner;
@@ -57,20 +85,60 @@ public final class DetectionContext {
       KeyValueStore<String, byte[]> configStore,
       Deserializer<AgentRegistration> registrations,
       Deserializer<DetectorConfig> configs,
-      ChaperoneMetrics metrics) {
+      ChaperoneMetrics metrics,
+      StoreVersion registryVersion,
+      StoreVersion configVersion) {
     this.registry = new DecodedView<>(registryStore, registrations, "agent-registry");
     this.config = new DecodedView<>(configStore, configs, "detector-config");
     this.metrics = metrics;
+    this.registryVersion = registryVersion;
+    this.configVersion = configVersion;
   }
 
   AgentRegistration registration(String agentId) {
-    return registry.get(agentId);
+    Resolved agent = resolved(agentId);
+    long version = registryVersion.current(); // before the read: a later write is seen next time
+    if (agent.registryVersion != version) {
+      agent.registration = registry.get(agentId);
+      agent.registryVersion = version;
+    }
+    return agent.registration;
   }
 
   /**
    * {@code global} ← {@code owner:<team>} ← {@code agent:<id>}, field by field, over the defaults.
    */
   EffectiveConfig effectiveConfig(String agentId, AgentRegistration registration) {
+    Resolved agent = resolved(agentId);
+    long version = configVersion.current();
+    if (agent.effective == null
+        || agent.configVersion != version
+        || agent.configuredFor != registration) {
+      agent.effective = resolve(agentId, registration);
+      agent.configVersion = version;
+      agent.configuredFor = registration;
+    }
+    return agent.effective;
+  }
+
+  private Resolved resolved(String agentId) {
+    if (agentId == lastAgentId) {
+      return lastResolved;
+    }
+    Resolved agent = resolved.get(agentId);
+    if (agent == null) {
+      if (resolved.size() >= MAX_RESOLVED) {
+        resolved.clear();
+      }
+      agent = new Resolved();
+      resolved.put(agentId, agent);
+    }
+    lastAgentId = agentId;
+    lastResolved = agent;
+    return agent;
+  }
+
+  private EffectiveConfig resolve(String agentId, AgentRegistration registration) {
     String ownerKey = registration == null ? null : "owner:" + registration.getOwner();
     String agentKey = "agent:" + agentId;
     DetectorConfig global = config.get("global");

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * Keeps a global store of a compacted topic (registry, detector config) with the raw bytes of the
  * last <em>valid</em> record per key: a record that does not decode or breaks its rules is rejected
  * with a readable reason (logged with its coordinates, counted), and the last good value stays in
- * force. A tombstone deletes the key.
+ * force. A tombstone deletes the key. Each write advances the store's {@link StoreVersion}.
  */
 public final class GlobalTableUpdater<T> implements Processor<String, byte[], Void, Void> {
 
@@ -27,6 +27,7 @@ public final class GlobalTableUpdater<T> implements Processor<String, byte[], Vo
   private final Function<T, List<String>> validator;
   private final ChaperoneMetrics metrics;
   private final RejectionLog rejections;
+  private final StoreVersion version;
   private ProcessorContext<Void, Void> context;
   private KeyValueStore<String, byte[]> store;
 
@@ -35,8 +36,10 @@ public final class GlobalTableUpdater<T> implements Processor<String, byte[], Vo
       Deserializer<T> deserializer,
       Function<T, List<String>> validator,
       ChaperoneMetrics metrics,
-      RejectionLog rejections) {
+      RejectionLog rejections,
+      StoreVersion version) {
     this.storeName = storeName;
+    this.version = version;
     this.deserializer = deserializer;
     this.validator = validator;
     this.metrics = metrics;
@@ -59,6 +62,7 @@ public final class GlobalTableUpdater<T> implements Processor<String, byte[], Vo
     }
     if (record.value() == null) {
       store.delete(record.key());
+      version.advance();
       return;
     }
     String reason;
@@ -67,6 +71,7 @@ public final class GlobalTableUpdater<T> implements Processor<String, byte[], Vo
       List<String> problems = validator.apply(value);
       if (problems.isEmpty()) {
         store.put(record.key(), record.value());
+        version.advance();
         return;
       }
       reason = "invalid: " + String.join("; ", problems);
