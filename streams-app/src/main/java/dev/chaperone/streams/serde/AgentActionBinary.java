@@ -18,7 +18,6 @@ import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
-import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
 
 /**
@@ -59,7 +58,7 @@ final class AgentActionBinary implements AvroSerde.DirectCodec<AgentAction> {
   }
 
   @Override
-  public AgentAction read(BinaryDecoder in) throws IOException {
+  public AgentAction read(BinaryInput in) throws IOException {
     String eventId = in.readString();
     Instant occurredAt = Instant.ofEpochMilli(in.readLong());
     String agentId = in.readString();
@@ -96,7 +95,7 @@ final class AgentActionBinary implements AvroSerde.DirectCodec<AgentAction> {
         attributes);
   }
 
-  private static Output readOutput(BinaryDecoder in) throws IOException {
+  private static Output readOutput(BinaryInput in) throws IOException {
     String channel = optionalString(in);
     String audience = optionalString(in);
     String contentClass = optionalString(in);
@@ -104,7 +103,7 @@ final class AgentActionBinary implements AvroSerde.DirectCodec<AgentAction> {
     return new Output(channel, audience, contentClass, sizeBytes);
   }
 
-  private static Credential readCredential(BinaryDecoder in) throws IOException {
+  private static Credential readCredential(BinaryInput in) throws IOException {
     String tokenId = in.readString();
     String subject = optionalString(in);
     Instant issuedAt = optionalInstant(in);
@@ -115,8 +114,8 @@ final class AgentActionBinary implements AvroSerde.DirectCodec<AgentAction> {
     return new Credential(tokenId, subject, issuedAt, expiresAt, scopes, sessionId, taskId);
   }
 
-  private static List<DelegationHop> readHops(BinaryDecoder in) throws IOException {
-    long count = in.readArrayStart();
+  private static List<DelegationHop> readHops(BinaryInput in) throws IOException {
+    long count = in.readCollectionStart();
     List<DelegationHop> hops =
         new GenericData.Array<>(GenericDatumReader.initialCollectionCapacity(count), HOPS);
     while (count > 0) {
@@ -133,40 +132,42 @@ final class AgentActionBinary implements AvroSerde.DirectCodec<AgentAction> {
             new DelegationHop(
                 principal, type, delegatedBy, grantId, scopes, requestRef, issuedAt, expiresAt));
       }
-      count = in.arrayNext();
+      count = in.readCollectionNext(hops.size());
     }
     return hops;
   }
 
   /** An array of strings, as Avro reads it for a field of {@code schema}. */
-  private static List<String> readStrings(BinaryDecoder in, Schema schema) throws IOException {
-    long count = in.readArrayStart();
+  private static List<String> readStrings(BinaryInput in, Schema schema) throws IOException {
+    long count = in.readCollectionStart();
     List<String> strings =
         new GenericData.Array<>(GenericDatumReader.initialCollectionCapacity(count), schema);
     while (count > 0) {
       for (long i = 0; i < count; i++) {
         strings.add(in.readString());
       }
-      count = in.arrayNext();
+      count = in.readCollectionNext(strings.size());
     }
     return strings;
   }
 
-  private static Map<String, String> readAttributes(BinaryDecoder in) throws IOException {
-    long count = in.readMapStart();
+  private static Map<String, String> readAttributes(BinaryInput in) throws IOException {
+    long count = in.readCollectionStart();
     Map<String, String> map = new HashMap<>();
+    long read = 0;
     while (count > 0) {
       for (long i = 0; i < count; i++) {
         String key = in.readString();
         map.put(key, in.readString());
       }
-      count = in.mapNext();
+      read += count;
+      count = in.readCollectionNext(read);
     }
     return map;
   }
 
   /** Reads a {@code ["null", X]} union's branch: whether an X follows. */
-  private static boolean present(BinaryDecoder in) throws IOException {
+  private static boolean present(BinaryInput in) throws IOException {
     int branch = in.readIndex();
     if (branch == 1) {
       return true;
@@ -177,15 +178,15 @@ final class AgentActionBinary implements AvroSerde.DirectCodec<AgentAction> {
     return false;
   }
 
-  private static String optionalString(BinaryDecoder in) throws IOException {
+  private static String optionalString(BinaryInput in) throws IOException {
     return present(in) ? in.readString() : null;
   }
 
-  private static Instant optionalInstant(BinaryDecoder in) throws IOException {
+  private static Instant optionalInstant(BinaryInput in) throws IOException {
     return present(in) ? Instant.ofEpochMilli(in.readLong()) : null;
   }
 
-  private static int symbol(BinaryDecoder in, int symbols) throws IOException {
+  private static int symbol(BinaryInput in, int symbols) throws IOException {
     int index = in.readEnum();
     if (index < 0 || index >= symbols) {
       throw new AvroRuntimeException("enum symbol out of range: " + index);

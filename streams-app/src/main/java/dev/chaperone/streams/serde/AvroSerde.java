@@ -257,20 +257,20 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
 
     private T decode(Schema writerSchema, byte[] data, int offset) {
       Reading<T> reading = readers.computeIfAbsent(writerSchema, this::readingFor);
-      BinaryDecoder decoder =
-          DecoderFactory.get().binaryDecoder(data, offset, data.length - offset, decoders.get());
-      decoders.set(decoder);
       if (reading.direct() != null) {
         try {
-          T value = reading.direct().read(decoder);
-          if (decoder.isEnd()) {
+          BinaryInput in = new BinaryInput(data, offset, data.length - offset);
+          T value = reading.direct().read(in);
+          if (in.isEnd()) {
             return value;
           }
         } catch (IOException | RuntimeException e) {
           // Avro's reader gives the answer below, and its error is the one that stands
         }
-        decoder = DecoderFactory.get().binaryDecoder(data, offset, data.length - offset, decoder);
       }
+      BinaryDecoder decoder =
+          DecoderFactory.get().binaryDecoder(data, offset, data.length - offset, decoders.get());
+      decoders.set(decoder);
       SpecificDatumReader<T> reader = reading.avro();
       T value;
       try {
@@ -339,7 +339,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
    * cannot read or write is done again by Avro, whose answer or error stands.
    */
   interface DirectCodec<T> {
-    T read(BinaryDecoder in) throws IOException;
+    T read(BinaryInput in) throws IOException;
 
     void write(T value, BinaryEncoder out) throws IOException;
   }

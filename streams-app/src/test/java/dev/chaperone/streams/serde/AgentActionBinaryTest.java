@@ -2,7 +2,9 @@ package dev.chaperone.streams.serde;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chaperone.schema.ActionType;
@@ -89,9 +91,9 @@ class AgentActionBinaryTest {
       // And read back by both, the same action with the same collection classes
       AgentAction byAvro =
           new SpecificDatumReader<AgentAction>(SCHEMA, SCHEMA).read(null, at(avro));
-      BinaryDecoder decoder = at(avro);
-      AgentAction direct = AgentActionBinary.INSTANCE.read(decoder);
-      assertTrue(decoder.isEnd(), action.getEventId());
+      BinaryInput input = new BinaryInput(avro, 0, avro.length);
+      AgentAction direct = AgentActionBinary.INSTANCE.read(input);
+      assertTrue(input.isEnd(), action.getEventId());
       assertEquals(byAvro.toString(), direct.toString(), action.getEventId());
       sameKind(byAvro.getDelegation(), direct.getDelegation());
       sameKind(byAvro.getAttributes(), direct.getAttributes());
@@ -110,6 +112,78 @@ class AgentActionBinaryTest {
       assertEquals(byAvro, direct, action.getEventId());
     }
     assertTrue(actions.size() > 1_000, actions.size() + " actions");
+  }
+
+  @Test
+  void shouldReadCollectionsWrittenInBlocksAsAvroDoes() throws IOException {
+    // Given actions written by Avro's blocking encoder, whose arrays and maps come in blocks with
+    // a negative item count and a byte size (as other writers than this serde's may send them)
+    for (int seed = 0; seed < 64; seed++) {
+      AgentAction action = full(seed);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      out.write(AvroSerde.singleObjectHeader(SCHEMA));
+      BinaryEncoder blocking =
+          new EncoderFactory().configureBlockSize(64).blockingBinaryEncoder(out, null);
+      new SpecificDatumWriter<AgentAction>(SCHEMA).write(action, blocking);
+      blocking.flush();
+      byte[] framed = out.toByteArray();
+
+      // When read with and without the direct codec, Then both give the action written
+      assertFalse(
+          Arrays.equals(avroWrite(action), Arrays.copyOfRange(framed, 10, framed.length)),
+          "written in blocks");
+      AgentAction byAvro =
+          AvroSerde.avroOnly(AgentAction.class, null).deserializer().deserialize(TOPIC, framed);
+      AgentAction direct = serde(null).deserializer().deserialize(TOPIC, framed);
+      assertEquals(byAvro.toString(), direct.toString());
+      assertEquals(action.getAttributes(), direct.getAttributes());
+      // (and by the codec itself, not by Avro after the codec gave up)
+      BinaryInput input = new BinaryInput(framed, 10, framed.length - 10);
+      assertEquals(byAvro.toString(), AgentActionBinary.INSTANCE.read(input).toString());
+      assertTrue(input.isEnd());
+      assertEquals(action.getDelegation().toString(), direct.getDelegation().toString());
+    }
+  }
+
+  @Test
+  void shouldReadVarintsAsAvroDoes() throws IOException {
+    // Given ints and longs at the edges of each varint length and at random (seeded)
+    Random random = new Random(SEED);
+    List<Long> longs = new ArrayList<>(List.of(0L, -1L, 1L, Long.MIN_VALUE, Long.MAX_VALUE));
+    for (int bits = 0; bits < 64; bits++) {
+      longs.add(1L << bits);
+      longs.add(-(1L << bits));
+      longs.add((1L << bits) - 1);
+    }
+    for (int i = 0; i < 2_000; i++) {
+      longs.add(random.nextLong() >> random.nextInt(64));
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+    for (long value : longs) {
+      encoder.writeLong(value);
+      encoder.writeInt((int) value);
+    }
+    encoder.flush();
+    byte[] bytes = out.toByteArray();
+
+    // When read by both, Then the same values come out and both end together
+    BinaryDecoder avro = at(bytes);
+    BinaryInput direct = new BinaryInput(bytes, 0, bytes.length);
+    for (long value : longs) {
+      assertEquals(value, direct.readLong());
+      assertEquals(avro.readLong(), value);
+      assertEquals((int) value, direct.readInt());
+      assertEquals(avro.readInt(), (int) value);
+    }
+    assertTrue(direct.isEnd() && avro.isEnd());
+    // and a varint too long for its type is refused, as Avro refuses it
+    byte[] eleven = new byte[11];
+    Arrays.fill(eleven, (byte) 0x80);
+    assertThrows(IOException.class, () -> new BinaryInput(eleven, 0, 11).readLong());
+    assertThrows(IOException.class, () -> at(eleven).readLong());
+    assertThrows(IOException.class, () -> new BinaryInput(eleven, 0, 11).readInt());
+    assertThrows(IOException.class, () -> at(eleven).readInt());
   }
 
   @Test
@@ -190,7 +264,7 @@ class AgentActionBinaryTest {
     AvroSerde.DirectCodec<AgentAction> givesUp =
         new AvroSerde.DirectCodec<>() {
           @Override
-          public AgentAction read(BinaryDecoder in) throws IOException {
+          public AgentAction read(BinaryInput in) throws IOException {
             in.readString();
             throw new IOException("gave up");
           }
