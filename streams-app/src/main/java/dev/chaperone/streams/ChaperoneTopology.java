@@ -240,25 +240,8 @@ public final class ChaperoneTopology {
                     keyValue(UNREGISTERED_STORE, storage), Serdes.String(), Serdes.Long())
                 .withCachingEnabled(),
             storage));
-    ObservedFleetProcessor.Stores fleetStores =
-        new ObservedFleetProcessor.Stores(
-            OBSERVED_FLEET_STORE,
-            OBSERVED_FLEET_CACHE_STORE,
-            UNREGISTERED_STORE,
-            REGISTRY_STORE,
-            config.unregisteredLimits());
-    KStream<byte[], AgentAction> observed =
-        byAgent.processValues(
-            () -> new ObservedFleetProcessor(fleetStores, metrics),
-            Named.as(OBSERVE_FLEET),
-            OBSERVED_FLEET_STORE,
-            OBSERVED_FLEET_CACHE_STORE,
-            UNREGISTERED_STORE);
-
     StoreVersion registryVersion = new StoreVersion();
     StoreVersion configVersion = new StoreVersion();
-    addGlobalTables(builder, config, registry, metrics, rejections, registryVersion, configVersion);
-    addDetectionStores(builder, config, storage);
     DetectionContext.Factory detection =
         new DetectionContext.Factory(
             REGISTRY_STORE,
@@ -269,6 +252,22 @@ public final class ChaperoneTopology {
             pacer,
             registryVersion,
             configVersion);
+    ObservedFleetProcessor.Stores fleetStores =
+        new ObservedFleetProcessor.Stores(
+            OBSERVED_FLEET_STORE,
+            OBSERVED_FLEET_CACHE_STORE,
+            UNREGISTERED_STORE,
+            config.unregisteredLimits());
+    KStream<byte[], AgentAction> observed =
+        byAgent.processValues(
+            () -> new ObservedFleetProcessor(fleetStores, detection),
+            Named.as(OBSERVE_FLEET),
+            OBSERVED_FLEET_STORE,
+            OBSERVED_FLEET_CACHE_STORE,
+            UNREGISTERED_STORE);
+
+    addGlobalTables(builder, config, registry, metrics, rejections, registryVersion, configVersion);
+    addDetectionStores(builder, config, storage);
     KStream<String, Object> detected =
         observed.process(
             () ->

@@ -2,6 +2,7 @@ package dev.chaperone.streams.fleet;
 
 import dev.chaperone.schema.AgentAction;
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.processor.DetectionContext;
 import dev.chaperone.streams.state.WriteBackCacheStore;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
@@ -20,22 +21,21 @@ public final class ObservedFleetProcessor
 
   /** The stores this processor uses and the bounds on unregistered agents. */
   public record Stores(
-      String fleet,
-      String fleetCache,
-      String unregistered,
-      String registry,
-      UnregisteredAgents.Limits limits) {}
+      String fleet, String fleetCache, String unregistered, UnregisteredAgents.Limits limits) {}
 
   private final Stores stores;
   private final ChaperoneMetrics metrics;
+  private final DetectionContext.Factory detectionFactory;
   private FixedKeyProcessorContext<byte[], AgentAction> context;
   private WriteBackCacheStore<ObservedAgent> fleet;
-  private KeyValueStore<String, byte[]> registry;
+  private DetectionContext detection;
   private UnregisteredAgents unregistered;
 
-  public ObservedFleetProcessor(Stores stores, ChaperoneMetrics metrics) {
+  /** The registry is read through {@code detection}'s view of it. */
+  public ObservedFleetProcessor(Stores stores, DetectionContext.Factory detection) {
     this.stores = stores;
-    this.metrics = metrics;
+    this.metrics = detection.metrics();
+    this.detectionFactory = detection;
   }
 
   @Override
@@ -44,7 +44,7 @@ public final class ObservedFleetProcessor
     this.fleet =
         bindCache(
             context.getStateStore(stores.fleetCache()), context.getStateStore(stores.fleet()));
-    this.registry = context.getStateStore(stores.registry());
+    this.detection = detectionFactory.create(context);
     this.unregistered =
         new UnregisteredAgents(context.getStateStore(stores.unregistered()), stores.limits());
   }
@@ -52,7 +52,7 @@ public final class ObservedFleetProcessor
   @Override
   public void process(FixedKeyRecord<byte[], AgentAction> record) {
     AgentAction action = record.value();
-    if (registry.get(action.getAgentId()) == null) {
+    if (detection.registration(action.getAgentId()) == null) {
       // by the action's own time, not the task's stream time: stream time also moves with the
       // task's other inputs, and admission must follow this partition's order alone so that a
       // replay, a restart or a rebalance admits the same agents

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.processor.api.ProcessingContext;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -37,7 +38,8 @@ public final class DetectionContext {
       StoreVersion registryVersion,
       StoreVersion configVersion) {
 
-    DetectionContext create(ProcessorContext<?, ?> context) {
+    /** The context of one processor instance, reading the global stores through {@code context}. */
+    public DetectionContext create(ProcessingContext context) {
       return new DetectionContext(
           context.getStateStore(registryStore),
           context.getStateStore(configStore),
@@ -95,7 +97,8 @@ public final class DetectionContext {
     this.configVersion = configVersion;
   }
 
-  AgentRegistration registration(String agentId) {
+  /** The agent's registration in force, or null if it has none. */
+  public AgentRegistration registration(String agentId) {
     Resolved agent = resolved(agentId);
     long version = registryVersion.current(); // before the read: a later write is seen next time
     if (agent.registryVersion != version) {
