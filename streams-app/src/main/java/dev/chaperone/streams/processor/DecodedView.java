@@ -8,8 +8,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * A read view of a global store of raw Avro records (registry, config), decoding each value once
- * and again only when its bytes change. A value that no longer decodes (possible only for records
- * written to the store by restoration, which bypasses validation) reads as absent. Bounded.
+ * and again only when its bytes change. A value that no longer decodes reads as absent (the updater
+ * validates every record, restored ones included, so this guards only against a schema gone from
+ * the registry since). Bounded.
  */
 final class DecodedView<T> {
 

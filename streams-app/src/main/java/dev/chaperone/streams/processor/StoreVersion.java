@@ -7,7 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * tell, for the cost of one volatile read, that nothing changed since they last resolved something
  * from it. The store's updater advances it after each write; a reader takes the version before it
  * reads the store, so a write it may have missed leaves it holding an older version, never a newer
- * one.
+ * one. Restoring a global store goes through its updater too ({@code StreamsBuilder.addGlobalStore}
+ * reprocesses on restore in Kafka Streams 4.x), at start-up and when the global thread rebuilds it.
  */
 public final class StoreVersion {
 
