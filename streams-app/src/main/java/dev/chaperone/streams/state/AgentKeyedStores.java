@@ -90,6 +90,8 @@ final class AgentKeyedStores {
    */
   abstract static class Cached {
     private boolean dirty;
+    // used since it was cached or since the eviction last passed over it
+    private boolean used;
 
     final boolean isDirty() {
       return dirty;
@@ -97,16 +99,21 @@ final class AgentKeyedStores {
   }
 
   /**
-   * An in-memory cache of at most {@code capacity} entries (least recently used out first) that
-   * writes its changed entries back into logged stores at each commit: Kafka Streams flushes every
-   * {@link CachedStateStore} when it commits a task, before the transaction commits, so the
-   * write-back lands in the same transaction as the offsets. A dirty entry evicted is written back
-   * at once. Emptied on init and close, so a restored or migrated task never reads stale memory.
-   * Not persistent, not logged.
+   * An in-memory cache of at most {@code capacity} entries that writes its changed entries back
+   * into logged stores at each commit: Kafka Streams flushes every {@link CachedStateStore} when it
+   * commits a task, before the transaction commits, so the write-back lands in the same transaction
+   * as the offsets. A dirty entry evicted is written back at once. Emptied on init and close, so a
+   * restored or migrated task never reads stale memory. Not persistent, not logged.
    *
    * <p>Changed entries are listed as they change, so a commit visits only those: the whole cache
    * (up to {@code capacity} entries per store and task) was walked at every commit before, which
    * grows with the cache rather than with what changed.
+   *
+   * <p>Eviction is second chance (the clock algorithm), close to least recently used: a use marks
+   * the entry, and a full cache evicts the oldest entry not marked, moving each marked one it
+   * passes behind the others and clearing its mark. An access-ordered map moved the entry at every
+   * use, each move four pointer stores into entries long in the old generation, for G1 to refine; a
+   * mark is one boolean, and entries move only when the cache is full.
    */
   abstract static class WriteBackStore<V, E extends Cached>
       implements StateStore, CachedStateStore<String, V> {
@@ -114,7 +121,8 @@ final class AgentKeyedStores {
     private final String name;
     private final int capacity;
     private final boolean writeBackAtCommit;
-    private final LinkedHashMap<String, E> entries = new LinkedHashMap<>(64, 0.75f, true);
+    // in the order cached, or moved behind the others when the eviction passed over them
+    private final LinkedHashMap<String, E> entries = new LinkedHashMap<>(64, 0.75f, false);
     // entries marked dirty since the last write-back, with their keys, each listed once when it
     // turned dirty; one written back at eviction or forgotten stays listed but is clean, skipped
     private final ArrayList<String> dirtyKeys = new ArrayList<>();
@@ -145,23 +153,37 @@ final class AgentKeyedStores {
 
     /** The cached entry of {@code key}, or null; counts as a use. */
     final E cached(String key) {
-      return entries.get(key);
+      E entry = entries.get(key);
+      if (entry != null) {
+        Cached used = entry; // the mark is private to Cached, not reachable through E
+        used.used = true;
+      }
+      return entry;
     }
 
-    /** Caches a clean {@code entry} under {@code key}, evicting beyond the capacity. */
+    /**
+     * Caches a clean {@code entry} under {@code key}, evicting beyond the capacity another entry
+     * than this one.
+     */
     final void cache(String key, E entry) {
       E replaced = entries.put(key, entry);
       if (replaced != null && replaced != entry) {
         clean(replaced); // superseded by the new entry: nothing of it is to be written
       }
-      Iterator<Map.Entry<String, E>> eldest = entries.entrySet().iterator();
-      while (entries.size() > capacity && eldest.hasNext()) {
+      while (entries.size() > capacity) {
+        Iterator<Map.Entry<String, E>> eldest = entries.entrySet().iterator();
         Map.Entry<String, E> e = eldest.next();
-        if (e.getValue().isDirty()) {
-          store(e.getKey(), e.getValue());
-          clean(e.getValue());
-        }
+        Cached oldest = e.getValue();
         eldest.remove();
+        if (oldest.used || oldest == entry) {
+          oldest.used = false; // a second chance: behind the others, unmarked
+          entries.put(e.getKey(), e.getValue());
+          continue;
+        }
+        if (oldest.dirty) {
+          store(e.getKey(), e.getValue());
+          clean(oldest);
+        }
       }
     }
 

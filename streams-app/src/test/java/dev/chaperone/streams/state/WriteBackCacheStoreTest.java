@@ -16,9 +16,11 @@ class WriteBackCacheStoreTest {
     final Map<String, StringBuilder> values = new HashMap<>();
     final List<String> writes = new ArrayList<>();
     final List<String> deletes = new ArrayList<>();
+    final List<String> loads = new ArrayList<>();
 
     @Override
     public StringBuilder load(String key) {
+      loads.add(key);
       return values.get(key);
     }
 
@@ -79,6 +81,34 @@ class WriteBackCacheStoreTest {
 
     assertEquals(2, cache.writeBack());
     assertEquals(List.of("a=1", "b=1", "c=1"), backing.writes);
+  }
+
+  @Test
+  void shouldEvictAnEntryNotUsedSinceTheEvictionLastPassedOverIt() {
+    Recorded backing = new Recorded();
+    WriteBackCacheStore<StringBuilder> cache = cache(2, true, backing);
+    cache.put("a", new StringBuilder("1"));
+    cache.put("b", new StringBuilder("1"));
+    cache.writeBack();
+
+    cache.get("a"); // used: a second chance
+    cache.put("c", new StringBuilder("1")); // evicts b, cached after a but not used since
+    assertEquals(2, cache.size());
+    assertEquals(List.of(), backing.loads);
+    cache.get("b");
+    assertEquals(List.of("b"), backing.loads, "b was evicted");
+  }
+
+  @Test
+  void shouldNeverEvictTheEntryItIsCaching() {
+    Recorded backing = new Recorded();
+    WriteBackCacheStore<StringBuilder> cache = cache(1, true, backing);
+    cache.put("a", new StringBuilder("1"));
+    cache.get("a");
+    cache.put("b", new StringBuilder("1")); // a used, b new: b stays, a goes
+    cache.get("b");
+    assertEquals(List.of(), backing.loads);
+    assertEquals(1, cache.size());
   }
 
   @Test
