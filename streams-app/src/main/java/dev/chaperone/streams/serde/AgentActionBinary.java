@@ -24,7 +24,8 @@ import org.apache.avro.io.BinaryEncoder;
  * {@code AgentAction}'s Avro binary encoding written out field by field: what Avro's generic reader
  * and writer do for this one schema, without their per-field lookups and interface calls (its
  * generated class has no custom coders, since the schema has logical types). Every action Chaperone
- * takes in is decoded once, and every first use of a credential encodes one again.
+ * takes in is decoded once, straight from the record's bytes ({@link BinaryInput}), and every first
+ * use of a credential encodes one again.
  *
  * <p>It knows the layout of one schema, {@link #FINGERPRINT}: {@link AvroSerde} uses it only for a
  * writer schema with that parsing fingerprint (the binary layout is all the fingerprint covers) and
