@@ -1,6 +1,7 @@
 package dev.chaperone.streams.processor;
 
 import dev.chaperone.streams.metrics.ChaperoneMetrics;
+import dev.chaperone.streams.registry.SchemaRegistryException;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -16,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * Keeps a global store of a compacted topic (registry, detector config) with the raw bytes of the
  * last <em>valid</em> record per key: a record that does not decode or breaks its rules is rejected
  * with a readable reason (logged with its coordinates, counted), and the last good value stays in
- * force. A tombstone deletes the key. Each write advances the store's {@link StoreVersion}.
+ * force. A tombstone deletes the key. Each write advances the store's {@link StoreVersion}. A
+ * schema registry that cannot be reached fails the update instead of rejecting the record.
  */
 public final class GlobalTableUpdater<T> implements Processor<String, byte[], Void, Void> {
 
@@ -75,6 +77,12 @@ public final class GlobalTableUpdater<T> implements Processor<String, byte[], Vo
         return;
       }
       reason = "invalid: " + String.join("; ", problems);
+    } catch (SchemaRegistryException e) {
+      // The schema registry unreachable is not the record's fault: rejecting a good registration
+      // would leave its agent unregistered. Fail loudly, as decoding actions does; after a restart
+      // the global store reads the record again. (An unknown schema id is the record's fault: the
+      // deserializer reports it as a SerializationException, rejected below.)
+      throw e;
     } catch (RuntimeException e) {
       reason = e.getMessage();
     }
