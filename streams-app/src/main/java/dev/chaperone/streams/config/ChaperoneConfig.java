@@ -573,7 +573,8 @@ public final class ChaperoneConfig extends AbstractConfig {
     props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
     // Kafka Streams 5.0's behaviour, and without it 4.3 warns at every start: the global thread
     // (registry, config) uses the processing exception handler too. Chaperone's global updaters
-    // dead-letter bad records themselves, so no record reaches the handler.
+    // reject bad records themselves; only a schema registry that cannot be reached reaches the
+    // handler, whose default (log and fail) stops the instance (see GlobalTableUpdater).
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
     // one bounded block cache and memtable budget for every RocksDB instance of the process
     props.put(
