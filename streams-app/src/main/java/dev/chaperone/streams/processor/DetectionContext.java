@@ -148,7 +148,8 @@ public final class DetectionContext {
     DetectorConfig owner = ownerKey == null ? null : config.get(ownerKey);
     DetectorConfig agent = config.get(agentKey);
     // The view hands out one decoded instance per key and value: the same three layers (mostly
-    // the global one alone, for agent after agent) resolve to the same config, version included.
+    // the global one alone, for agent after agent) resolve to the same config, version included,
+    // and the agents' entries in the per-agent memory then share that one instance.
     if (lastEffective != null && global == lastGlobal && owner == lastOwner && agent == lastAgent) {
       return lastEffective;
     }

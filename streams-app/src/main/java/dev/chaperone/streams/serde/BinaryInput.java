@@ -31,29 +31,27 @@ final class BinaryInput {
   }
 
   int readInt() throws IOException {
-    int value = 0;
-    for (int shift = 0; ; shift += 7) {
-      if (shift > 28) {
-        throw new IOException("Invalid int encoding");
-      }
-      int b = next();
-      value |= (b & 0x7F) << shift;
-      if (b < 0x80) {
-        return (value >>> 1) ^ -(value & 1);
-      }
-    }
+    // at most 5 bytes; bits past the 32nd drop, as Avro's int arithmetic drops them
+    int value = (int) varint(28);
+    return (value >>> 1) ^ -(value & 1);
   }
 
   long readLong() throws IOException {
+    long value = varint(63); // at most 10 bytes
+    return (value >>> 1) ^ -(value & 1);
+  }
+
+  /** A varint of at most {@code lastShift / 7 + 1} bytes, not yet zig-zag decoded. */
+  private long varint(int lastShift) throws IOException {
     long value = 0;
     for (int shift = 0; ; shift += 7) {
-      if (shift > 63) {
-        throw new IOException("Invalid long encoding");
+      if (shift > lastShift) {
+        throw new IOException("Invalid varint encoding");
       }
       int b = next();
       value |= (long) (b & 0x7F) << shift;
       if (b < 0x80) {
-        return (value >>> 1) ^ -(value & 1);
+        return value;
       }
     }
   }
