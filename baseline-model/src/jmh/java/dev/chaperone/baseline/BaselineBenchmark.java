@@ -10,6 +10,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -76,6 +77,69 @@ public class BaselineBenchmark {
     }
     Assessment a = warm.assess(o);
     warm.learn(a);
+    return a.eventScore();
+  }
+
+  /**
+   * A fleet's baselines scored and learned in turn, one event of each agent after another: as the
+   * detector meets them, where an agent's state has left the CPU's caches by its next event. Beside
+   * {@link #scoreAndLearn} (one agent, always cached), the difference is what memory costs.
+   */
+  @State(Scope.Thread)
+  public static class Fleet {
+    @Param({"1200"})
+    int agents;
+
+    Baseline[] baselines;
+    Observation[][] events;
+    int agent;
+    int next;
+    long offset;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+      BaselineConfig config = BaselineConfig.defaults();
+      baselines = new Baseline[agents];
+      events = new Observation[agents][];
+      int shortest = Integer.MAX_VALUE;
+      for (int i = 0; i < agents; i++) {
+        baselines[i] = SyntheticAgent.trained(1_000 + i, 30, config);
+        SyntheticAgent agent = new SyntheticAgent(1_000 + i);
+        List<Observation> later = new ArrayList<>();
+        for (int d = 0; d < 37; d++) {
+          List<Observation> day = agent.day(d);
+          if (d >= 30) {
+            later.addAll(day);
+          }
+        }
+        events[i] = later.toArray(new Observation[0]);
+        shortest = Math.min(shortest, events[i].length);
+      }
+      for (int i = 0; i < agents; i++) {
+        events[i] = java.util.Arrays.copyOf(events[i], shortest);
+      }
+    }
+  }
+
+  /** One event of the next agent of {@link Fleet}, scored and learned. */
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public double scoreAndLearnFleet(Fleet fleet) {
+    Observation o = fleet.events[fleet.agent][fleet.next];
+    if (fleet.offset != 0) {
+      o = o.at(o.timestampMs() + fleet.offset);
+    }
+    Baseline baseline = fleet.baselines[fleet.agent];
+    if (++fleet.agent == fleet.agents) {
+      fleet.agent = 0;
+      if (++fleet.next == fleet.events[0].length) {
+        fleet.next = 0;
+        fleet.offset += 7 * 86_400_000L;
+      }
+    }
+    Assessment a = baseline.assess(o);
+    baseline.learn(a);
     return a.eventScore();
   }
 

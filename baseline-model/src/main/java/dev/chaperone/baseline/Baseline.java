@@ -62,6 +62,7 @@ public final class Baseline {
   static final long DAY_MS = 86_400_000L;
   static final long HOUR_MS = 3_600_000L;
   static final int SIGNALS = Signal.values().length;
+  static final int FEATURES = Feature.ALL.length;
   static final int AGGREGATE = 0;
   static final int SESSION = 1;
   static final double SESSION_LOW = -4;
@@ -106,11 +107,13 @@ public final class Baseline {
   final java.util.TreeSet<Long> changedDays = new java.util.TreeSet<>();
   final java.util.TreeSet<Long> removedDays = new java.util.TreeSet<>();
 
-  // calibration of each signal, and of the per-event aggregate
+  // calibration of each signal, and of the per-event aggregate; their histograms side by side in
+  // one bank, with the session's
+  private final TailCalibrator.Bank calibrationBank = new TailCalibrator.Bank(SIGNALS + 1);
   final TailCalibrator[] calibration = new TailCalibrator[SIGNALS];
   // calibration of the session score: the agent's own history of Stouffer session values, whose
   // tails are far heavier than a normal's (the events of a session are correlated)
-  final TailCalibrator sessionCalibration = new TailCalibrator(SESSION_LOW);
+  final TailCalibrator sessionCalibration = new TailCalibrator(SESSION_LOW, calibrationBank);
   final Moments[] moments = {new Moments(), new Moments()};
 
   // sessions in progress and the hour being counted for the rate (all events, learned or not)
@@ -156,7 +159,7 @@ public final class Baseline {
     this.keys = new KeyTable(capacity);
     this.config = Objects.requireNonNull(config, "config");
     for (Signal s : Signal.values()) {
-      calibration[s.ordinal()] = new TailCalibrator(s == Signal.DRIFT ? -10 : 0);
+      calibration[s.ordinal()] = new TailCalibrator(s == Signal.DRIFT ? -10 : 0, calibrationBank);
     }
   }
 
@@ -303,46 +306,53 @@ public final class Baseline {
     if (o.sessionId() != null) {
       a.keyHash[Feature.SESSION_POSITION.ordinal()] = positionKey(a.position);
     }
+    // Every key's count first, then the arithmetic: each lookup is a probe of the index, which
+    // with a fleet of agents is rarely in the CPU's caches, and lookups one after another let the
+    // CPU fetch their lines together where a lookup between two logarithms waits alone.
+    long[] counts = new long[FEATURES];
+    for (int f = 0; f < FEATURES; f++) {
+      counts[f] = count(a.keyHash[f]);
+    }
+    long previousToolCount = count(previousToolHash);
 
-    categorical(
+    surprise(
         a,
         Signal.ACTION_TYPE,
-        Feature.ACTION_TYPE,
+        counts[Feature.ACTION_TYPE.ordinal()],
         featureTotal[Feature.ACTION_TYPE.ordinal()],
         featureDistinct[Feature.ACTION_TYPE.ordinal()],
         alpha);
-    categorical(
+    surprise(
         a,
         Signal.TOOL,
-        Feature.TOOL,
+        counts[Feature.TOOL.ordinal()],
         featureTotal[Feature.TOOL.ordinal()],
         featureDistinct[Feature.TOOL.ordinal()],
         alpha);
     if (o.resource() != null) {
       // Resources are scored given the tool: a tool's usual targets, not the fleet of all targets.
-      long toolCount = count(a.keyHash[Feature.TOOL.ordinal()]);
-      categorical(
+      long toolCount = counts[Feature.TOOL.ordinal()];
+      surprise(
           a,
           Signal.RESOURCE,
-          Feature.PAIR,
+          counts[Feature.PAIR.ordinal()],
           toolCount,
           featureDistinct[Feature.PAIR.ordinal()],
           alpha);
-      categorical(
+      surprise(
           a,
           Signal.RESOURCE_FAMILY,
-          Feature.PAIR_GENERAL,
+          counts[Feature.PAIR_GENERAL.ordinal()],
           toolCount,
           featureDistinct[Feature.PAIR_GENERAL.ordinal()],
           alpha);
     }
     if (a.previousTool != null) {
-      long from = count(previousToolHash);
-      categorical(
+      surprise(
           a,
           Signal.TRANSITION,
-          Feature.TRANSITION,
-          from,
+          counts[Feature.TRANSITION.ordinal()],
+          previousToolCount,
           featureDistinct[Feature.TOOL.ordinal()],
           alpha);
     }
@@ -364,20 +374,19 @@ public final class Baseline {
         -Math.log((smoothed + alpha) / (2.5 * events + alpha * 168)),
         hourOfWeek[how] == 0);
     if (a.keyHash[Feature.CONTENT.ordinal()] != 0) {
-      long channelCount = count(a.keyHash[Feature.CHANNEL.ordinal()]);
-      categorical(
+      surprise(
           a,
           Signal.CONTENT_CLASS,
-          Feature.CONTENT,
-          channelCount,
+          counts[Feature.CONTENT.ordinal()],
+          counts[Feature.CHANNEL.ordinal()],
           featureDistinct[Feature.CONTENT.ordinal()],
           alpha);
     }
     if (o.sessionId() != null) {
-      categorical(
+      surprise(
           a,
           Signal.SESSION_LENGTH,
-          Feature.SESSION_POSITION,
+          counts[Feature.SESSION_POSITION.ordinal()],
           featureTotal[Feature.SESSION_POSITION.ordinal()],
           31,
           alpha);
@@ -393,12 +402,6 @@ public final class Baseline {
     }
     drift(a, alpha);
     calibrate(a);
-  }
-
-  private void categorical(
-      Assessment a, Signal signal, Feature feature, long total, int distinct, double alpha) {
-    long c = count(a.keyHash[feature.ordinal()]);
-    surprise(a, signal, c, total, distinct, alpha);
   }
 
   private void surprise(
@@ -455,6 +458,15 @@ public final class Baseline {
   }
 
   private void calibrate(Assessment a) {
+    // Every calibrated signal's tail probability first (held in a.sigma), then their z: see
+    // TailCalibrator.tailProbability.
+    int minSamples = config.minCalibrationSamples();
+    double minScale = config.minSigmaNats();
+    for (int k = 0; k < SIGNALS; k++) {
+      if (a.present[k] && k != Signal.RATE.ordinal() && k != Signal.DRIFT.ordinal()) {
+        a.sigma[k] = calibration[k].tailProbability(a.raw[k], minSamples, minScale);
+      }
+    }
     double max = 0;
     double sum = 0;
     int present = 0;
@@ -467,8 +479,7 @@ public final class Baseline {
       if (k == Signal.RATE.ordinal() || k == Signal.DRIFT.ordinal()) {
         sigma = a.raw[k];
       } else {
-        sigma =
-            calibration[k].sigma(a.raw[k], config.minCalibrationSamples(), config.minSigmaNats());
+        sigma = TailCalibrator.sigmaOf(a.sigma[k]);
       }
       sigma = Math.max(-50, Math.min(50, sigma));
       a.sigma[k] = sigma;

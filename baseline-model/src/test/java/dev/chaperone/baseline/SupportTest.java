@@ -1,8 +1,10 @@
 package dev.chaperone.baseline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.chaperone.baseline.internal.IntIntMap;
+import dev.chaperone.baseline.internal.KeyIndex;
 import dev.chaperone.baseline.internal.Normal;
 import dev.chaperone.baseline.internal.ResourceGeneralizer;
 import dev.chaperone.baseline.internal.Sidak;
@@ -69,6 +71,50 @@ class SupportTest {
         assertEquals(reference.size(), map.size());
         for (int k = 0; k < 2_000; k++) {
           assertEquals(reference.getOrDefault(k, 0).intValue(), map.get(k));
+        }
+      }
+    }
+  }
+
+  @Test
+  void shouldKeepEachKeysIdAndCountUnderRandomOperations() {
+    // Seeded random puts, count changes and removes against java.util.HashMap as the reference:
+    // few distinct hashes in a small table, so that probes wrap around and removals shift chains
+    // back across the end; ids and counts use all 32 bits, negative ones included, so that a slot
+    // packing the two would show one spilling into the other.
+    SplittableRandom random = new SplittableRandom(23);
+    KeyIndex index = new KeyIndex(4);
+    Map<Long, long[]> reference = new HashMap<>();
+    for (int i = 0; i < 200_000; i++) {
+      long hash = 1 + random.nextInt(3_000);
+      switch (random.nextInt(4)) {
+        case 0 -> {
+          if (!reference.containsKey(hash)) {
+            int id = random.nextInt();
+            int count = random.nextInt();
+            index.put(hash, id, count);
+            reference.put(hash, new long[] {id, count});
+          }
+        }
+        case 1 -> {
+          if (reference.containsKey(hash)) {
+            int delta = random.nextInt();
+            long[] entry = reference.get(hash);
+            entry[1] = (int) entry[1] + delta;
+            assertEquals((int) entry[1], index.addCount(hash, delta), "addCount " + hash);
+          } else {
+            assertThrows(IllegalArgumentException.class, () -> index.addCount(hash, 1));
+          }
+        }
+        default ->
+            assertEquals(reference.remove(hash) != null, index.remove(hash), "remove " + hash);
+      }
+      if (i % 1000 == 0) {
+        assertEquals(reference.size(), index.size());
+        for (long h = 1; h <= 3_000; h++) {
+          long[] entry = reference.get(h);
+          assertEquals(entry == null ? -7 : (int) entry[0], index.idOf(h, -7), "id of " + h);
+          assertEquals(entry == null ? 0 : (int) entry[1], index.countOf(h), "count of " + h);
         }
       }
     }
