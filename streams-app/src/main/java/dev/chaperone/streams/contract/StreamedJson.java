@@ -4,11 +4,14 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.chaperone.schema.AgentAction;
+import dev.chaperone.schema.ChaperoneSchemas;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +48,27 @@ final class StreamedJson {
 
   private StreamedJson() {}
 
+  /**
+   * How the values of one schema are read, decided once per schema: the field of each name, the
+   * branch of each union, the symbol of each enum name, the class of each record and the defaults
+   * of its fields, all looked up when the reader is built rather than at every value (a million
+   * actions, each some fifty values).
+   */
+  @FunctionalInterface
+  private interface Reader {
+    Object read(JsonParser in, JsonToken token) throws IOException, NotStreamed;
+  }
+
+  /** The readers of the contract's action, built on first use. */
+  private static final class Actions {
+    static final Reader READER;
+
+    static {
+      ChaperoneSchemas.trustGeneratedClasses();
+      READER = reader(AgentAction.getClassSchema(), new IdentityHashMap<>());
+    }
+  }
+
   /** The action in {@code length} bytes of UTF-8 JSON from {@code offset}, or null (see above). */
   static AgentAction action(JsonFactory json, byte[] bytes, int offset, int length) {
     try (JsonParser parser = json.createParser(bytes, offset, length)) {
@@ -52,122 +76,220 @@ final class StreamedJson {
       if (first == null) {
         return null;
       }
-      return (AgentAction) value(parser, first, AgentAction.getClassSchema());
+      return (AgentAction) Actions.READER.read(parser, first);
     } catch (IOException | NotStreamed e) {
       return null;
     }
   }
 
-  private static Object value(JsonParser in, JsonToken token, Schema schema)
-      throws IOException, NotStreamed {
+  /** The reader of {@code schema}; {@code records} holds those being built, for recursion. */
+  private static Reader reader(Schema schema, Map<Schema, RecordReader> records) {
     switch (schema.getType()) {
       case RECORD:
-        return record(in, token, schema);
+        RecordReader building = records.get(schema);
+        if (building != null) {
+          return building;
+        }
+        RecordReader record = new RecordReader(schema);
+        records.put(schema, record);
+        record.build(records);
+        return record;
       case UNION:
-        return union(in, token, schema);
+        return union(schema, records);
       case STRING:
-        expect(token == JsonToken.VALUE_STRING);
-        return in.getText();
+        return (in, token) -> {
+          expect(token == JsonToken.VALUE_STRING);
+          return in.getText();
+        };
       case LONG:
         if (JsonContractCodec.isTimestamp(schema)) {
-          return timestamp(in, token);
+          return StreamedJson::timestamp;
         }
-        expect(isLong(in, token));
-        return in.getLongValue();
+        return (in, token) -> {
+          expect(isLong(in, token));
+          return in.getLongValue();
+        };
       case INT:
-        expect(
-            token == JsonToken.VALUE_NUMBER_INT && in.getNumberType() == JsonParser.NumberType.INT);
-        return in.getIntValue();
+        return (in, token) -> {
+          expect(
+              token == JsonToken.VALUE_NUMBER_INT
+                  && in.getNumberType() == JsonParser.NumberType.INT);
+          return in.getIntValue();
+        };
       case DOUBLE:
       case FLOAT:
-        expect(token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT);
-        double d = in.getDoubleValue();
-        return schema.getType() == Schema.Type.FLOAT ? (Object) (float) d : (Object) d;
+        boolean single = schema.getType() == Schema.Type.FLOAT;
+        return (in, token) -> {
+          expect(token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT);
+          double d = in.getDoubleValue();
+          return single ? (Object) (float) d : (Object) d;
+        };
       case BOOLEAN:
-        expect(token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE);
-        return token == JsonToken.VALUE_TRUE;
+        return (in, token) -> {
+          expect(token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE);
+          return token == JsonToken.VALUE_TRUE;
+        };
       case BYTES:
-        expect(token == JsonToken.VALUE_STRING);
-        try {
-          return ByteBuffer.wrap(Base64.getDecoder().decode(in.getText()));
-        } catch (IllegalArgumentException e) {
-          throw NOT_STREAMED;
-        }
+        return (in, token) -> {
+          expect(token == JsonToken.VALUE_STRING);
+          try {
+            return ByteBuffer.wrap(Base64.getDecoder().decode(in.getText()));
+          } catch (IllegalArgumentException e) {
+            throw NOT_STREAMED;
+          }
+        };
       case ENUM:
-        return enumSymbol(in, token, schema);
+        return enumeration(schema);
       case ARRAY:
-        expect(token == JsonToken.START_ARRAY);
-        List<Object> items = new ArrayList<>();
-        for (JsonToken item = in.nextToken(); item != JsonToken.END_ARRAY; item = in.nextToken()) {
-          items.add(value(in, item, schema.getElementType()));
-        }
-        return items;
+        Reader element = reader(schema.getElementType(), records);
+        return (in, token) -> {
+          expect(token == JsonToken.START_ARRAY);
+          List<Object> items = new ArrayList<>();
+          for (JsonToken item = in.nextToken();
+              item != JsonToken.END_ARRAY;
+              item = in.nextToken()) {
+            items.add(element.read(in, item));
+          }
+          return items;
+        };
       case MAP:
-        expect(token == JsonToken.START_OBJECT);
-        Map<String, Object> entries = new LinkedHashMap<>();
-        for (String key = in.nextFieldName(); key != null; key = in.nextFieldName()) {
-          entries.put(key, value(in, in.nextToken(), schema.getValueType()));
-        }
-        return entries;
+        Reader value = reader(schema.getValueType(), records);
+        return (in, token) -> {
+          expect(token == JsonToken.START_OBJECT);
+          Map<String, Object> entries = new LinkedHashMap<>();
+          for (String key = in.nextFieldName(); key != null; key = in.nextFieldName()) {
+            entries.put(key, value.read(in, in.nextToken()));
+          }
+          return entries;
+        };
       case NULL:
-        expect(token == JsonToken.VALUE_NULL);
-        return null;
+        return (in, token) -> {
+          expect(token == JsonToken.VALUE_NULL);
+          return null;
+        };
       default:
-        throw NOT_STREAMED;
+        return (in, token) -> {
+          throw NOT_STREAMED;
+        };
     }
   }
 
-  private static Object record(JsonParser in, JsonToken token, Schema schema)
-      throws IOException, NotStreamed {
-    expect(token == JsonToken.START_OBJECT);
-    List<Schema.Field> fields = schema.getFields();
-    IndexedRecord record = (IndexedRecord) SPECIFIC.newRecord(null, schema);
-    boolean[] given = new boolean[fields.size()];
-    for (String name = in.nextFieldName(); name != null; name = in.nextFieldName()) {
-      Schema.Field field = schema.getField(name);
-      expect(field != null);
-      record.put(field.pos(), value(in, in.nextToken(), field.schema()));
-      given[field.pos()] = true;
+  /**
+   * A record: its fields found by name (first the field after the last one read, compared by
+   * identity, as the parser hands out interned names and documents mostly keep the schema's order;
+   * else by a map), the fields not given set to a copy of their defaults.
+   */
+  private static final class RecordReader implements Reader {
+    private final Schema schema;
+    private final Class<?> type;
+    private final String[] names;
+    private final Map<String, Integer> positions = new HashMap<>();
+    private final Reader[] fields;
+    private final Schema[] fieldSchemas;
+    private final boolean[] hasDefault;
+    private final Object[] defaults;
+
+    RecordReader(Schema schema) {
+      this.schema = schema;
+      this.type = SPECIFIC.getClass(schema);
+      int n = schema.getFields().size();
+      this.names = new String[n];
+      this.fields = new Reader[n];
+      this.fieldSchemas = new Schema[n];
+      this.hasDefault = new boolean[n];
+      this.defaults = new Object[n];
     }
-    expect(in.currentToken() == JsonToken.END_OBJECT);
-    for (Schema.Field field : fields) {
-      if (!given[field.pos()]) {
-        expect(field.hasDefaultValue());
-        record.put(field.pos(), SPECIFIC.deepCopy(field.schema(), SPECIFIC.getDefaultValue(field)));
+
+    void build(Map<Schema, RecordReader> records) {
+      for (Schema.Field field : schema.getFields()) {
+        int pos = field.pos();
+        names[pos] = field.name().intern();
+        positions.put(field.name(), pos);
+        fieldSchemas[pos] = field.schema();
+        hasDefault[pos] = field.hasDefaultValue();
+        defaults[pos] = field.hasDefaultValue() ? SPECIFIC.getDefaultValue(field) : null;
+        fields[pos] = reader(field.schema(), records);
       }
     }
-    return record;
+
+    @Override
+    public Object read(JsonParser in, JsonToken token) throws IOException, NotStreamed {
+      expect(token == JsonToken.START_OBJECT);
+      IndexedRecord record =
+          (IndexedRecord)
+              (type == null
+                  ? SPECIFIC.newRecord(null, schema)
+                  : SpecificData.newInstance(type, schema));
+      boolean[] given = new boolean[names.length];
+      int next = 0;
+      for (String name = in.nextFieldName(); name != null; name = in.nextFieldName()) {
+        int pos;
+        if (next < names.length && names[next] == name) {
+          pos = next;
+        } else {
+          Integer found = positions.get(name);
+          expect(found != null);
+          pos = found;
+        }
+        record.put(pos, fields[pos].read(in, in.nextToken()));
+        given[pos] = true;
+        next = pos + 1;
+      }
+      expect(in.currentToken() == JsonToken.END_OBJECT);
+      for (int pos = 0; pos < names.length; pos++) {
+        if (!given[pos]) {
+          expect(hasDefault[pos]);
+          record.put(pos, SPECIFIC.deepCopy(fieldSchemas[pos], defaults[pos]));
+        }
+      }
+      return record;
+    }
   }
 
-  private static Object union(JsonParser in, JsonToken token, Schema schema)
-      throws IOException, NotStreamed {
+  /** A union of null and one other branch; any other union is left to the tree. */
+  private static Reader union(Schema schema, Map<Schema, RecordReader> records) {
     Schema only = null;
     boolean nullable = false;
     for (Schema branch : schema.getTypes()) {
       if (branch.getType() == Schema.Type.NULL) {
         nullable = true;
-      } else {
-        expect(only == null);
+      } else if (only == null) {
         only = branch;
+      } else {
+        return (in, token) -> {
+          throw NOT_STREAMED;
+        };
       }
     }
-    if (token == JsonToken.VALUE_NULL) {
-      expect(nullable);
-      return null;
-    }
-    expect(only != null);
-    return value(in, token, only);
+    boolean allowsNull = nullable;
+    Reader branch = only == null ? null : reader(only, records);
+    return (in, token) -> {
+      if (token == JsonToken.VALUE_NULL) {
+        expect(allowsNull);
+        return null;
+      }
+      expect(branch != null);
+      return branch.read(in, token);
+    };
   }
 
-  private static Object enumSymbol(JsonParser in, JsonToken token, Schema schema)
-      throws IOException, NotStreamed {
-    expect(token == JsonToken.VALUE_STRING);
-    String symbol = in.getText();
-    if (!schema.hasEnumSymbol(symbol)) {
-      symbol = schema.getEnumDefault();
-      expect(symbol != null);
+  /** An enum: each symbol's value made once, an unknown symbol read as the enum's default. */
+  private static Reader enumeration(Schema schema) {
+    Map<String, Object> symbols = new HashMap<>();
+    for (String symbol : schema.getEnumSymbols()) {
+      symbols.put(symbol, SPECIFIC.createEnum(symbol, schema));
     }
-    return SPECIFIC.createEnum(symbol, schema);
+    String fallback = schema.getEnumDefault();
+    Object unknown = fallback == null ? null : SPECIFIC.createEnum(fallback, schema);
+    return (in, token) -> {
+      expect(token == JsonToken.VALUE_STRING);
+      Object symbol = symbols.get(in.getText());
+      if (symbol == null) {
+        expect(unknown != null);
+        return unknown;
+      }
+      return symbol;
+    };
   }
 
   private static Instant timestamp(JsonParser in, JsonToken token) throws IOException, NotStreamed {

@@ -1,6 +1,7 @@
 package dev.chaperone.streams.cli;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -159,6 +160,50 @@ class ReplayCommandTest {
 
     // Then each line comes whole, without its line end
     assertEquals(List.of("a", longLine, "", "b"), lines);
+  }
+
+  @Test
+  void shouldSplitRandomLinesReadInRandomChunks() throws Exception {
+    // Given 20,000 lines of 0-40 random bytes other than \n (not UTF-8 either, many of them bytes
+    // close to \n), read in chunks of 1-100 bytes, so that lines span reads and the buffer is
+    // compacted at every offset (seed 41)
+    java.util.SplittableRandom random = new java.util.SplittableRandom(41);
+    byte[] near = {0x09, 0x0B, (byte) 0x8A, (byte) 0xFF, (byte) 0x80, 0x00, 0x0A ^ 0x01};
+    List<byte[]> expected = new ArrayList<>();
+    java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+    for (int n = 0; n < 20_000; n++) {
+      byte[] line = new byte[random.nextInt(41)];
+      for (int i = 0; i < line.length; i++) {
+        do {
+          line[i] =
+              random.nextBoolean() ? near[random.nextInt(near.length)] : (byte) random.nextInt();
+        } while (line[i] == '\n' || (line[i] == '\r' && i == line.length - 1));
+      }
+      expected.add(line);
+      text.write(line);
+      text.write('\n');
+    }
+    byte[] all = text.toByteArray();
+    java.io.InputStream chunks =
+        new java.io.ByteArrayInputStream(all) {
+          @Override
+          public synchronized int read(byte[] b, int off, int len) {
+            return super.read(b, off, Math.min(len, 1 + random.nextInt(100)));
+          }
+        };
+
+    // When it is split, Then every line comes back as written
+    int n = 0;
+    try (ReplayCommand.Lines in = new ReplayCommand.Lines(chunks)) {
+      while (in.next()) {
+        assertArrayEquals(
+            expected.get(n),
+            java.util.Arrays.copyOfRange(in.bytes(), in.offset(), in.offset() + in.length()),
+            "line " + n);
+        n++;
+      }
+    }
+    assertEquals(expected.size(), n);
   }
 
   /**
