@@ -18,8 +18,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The baseline's hot paths on one thread: score+learn one event on a warm in-memory baseline, and
- * encode+decode of a typical baseline. Run with {@code ./mvnw -pl baseline-model -Pbench verify}.
- * Targets: ≥ 1,000,000 events/s score+learn; ≤ 20 µs encode+decode.
+ * on each of a fleet's baselines in turn; encode+decode of a typical baseline. Run with {@code
+ * ./mvnw -pl baseline-model -Pbench verify}. Targets: ≥ 1,000,000 events/s score+learn; ≤ 20 µs
+ * encode+decode.
  */
 @State(Scope.Thread)
 @Fork(
@@ -40,15 +41,7 @@ public class BaselineBenchmark {
   public void setUp() {
     BaselineConfig config = BaselineConfig.defaults();
     warm = SyntheticAgent.trained(42, 30, config);
-    SyntheticAgent agent = new SyntheticAgent(42);
-    List<Observation> later = new ArrayList<>();
-    for (int d = 0; d < 37; d++) {
-      List<Observation> day = agent.day(d);
-      if (d >= 30) {
-        later.addAll(day);
-      }
-    }
-    events = later.toArray(new Observation[0]);
+    events = weekAfterTraining(42);
 
     SyntheticAgent typicalAgent = new SyntheticAgent(5, 12, 25);
     typical = new Baseline(config);
@@ -59,6 +52,19 @@ public class BaselineBenchmark {
       }
     }
     typicalBytes = BaselineCodec.encode(typical);
+  }
+
+  /** The seven days of the agent of {@code seed} after the 30 it was trained on. */
+  static Observation[] weekAfterTraining(long seed) {
+    SyntheticAgent agent = new SyntheticAgent(seed);
+    List<Observation> later = new ArrayList<>();
+    for (int d = 0; d < 37; d++) {
+      List<Observation> day = agent.day(d);
+      if (d >= 30) {
+        later.addAll(day);
+      }
+    }
+    return later.toArray(new Observation[0]);
   }
 
   /** One event scored against the warm baseline, then learned. */
@@ -104,15 +110,7 @@ public class BaselineBenchmark {
       int shortest = Integer.MAX_VALUE;
       for (int i = 0; i < agents; i++) {
         baselines[i] = SyntheticAgent.trained(1_000 + i, 30, config);
-        SyntheticAgent agent = new SyntheticAgent(1_000 + i);
-        List<Observation> later = new ArrayList<>();
-        for (int d = 0; d < 37; d++) {
-          List<Observation> day = agent.day(d);
-          if (d >= 30) {
-            later.addAll(day);
-          }
-        }
-        events[i] = later.toArray(new Observation[0]);
+        events[i] = weekAfterTraining(1_000 + i);
         shortest = Math.min(shortest, events[i].length);
       }
       for (int i = 0; i < agents; i++) {

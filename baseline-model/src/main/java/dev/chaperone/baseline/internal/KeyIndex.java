@@ -41,7 +41,7 @@ public final class KeyIndex {
     return size;
   }
 
-  /** The index in {@link #slots} of the hash of {@code hash}'s slot, or -1. */
+  /** Where {@code hash} is in {@link #slots} (its entry follows it), or -1. */
   private int find(long hash) {
     int i = home(hash, mask);
     while (true) {
@@ -56,16 +56,19 @@ public final class KeyIndex {
     }
   }
 
+  /** The id of {@code hash}, or {@code missing}. */
   public int idOf(long hash, int missing) {
     int at = find(hash);
     return at < 0 ? missing : (int) (slots[at + 1] >>> 32);
   }
 
+  /** The count of {@code hash}, 0 when absent. */
   public int countOf(long hash) {
     int at = find(hash);
     return at < 0 ? 0 : (int) slots[at + 1];
   }
 
+  /** Adds a key that is not present yet. */
   public void put(long hash, int id, int count) {
     if (hash == 0) {
       throw new IllegalArgumentException("hash 0 is reserved");
@@ -84,6 +87,7 @@ public final class KeyIndex {
     }
   }
 
+  /** Adds {@code delta} to the count of a present key and returns the new count. */
   public int addCount(long hash, int delta) {
     int at = find(hash);
     if (at < 0) {
@@ -95,6 +99,7 @@ public final class KeyIndex {
     return count;
   }
 
+  /** Removes {@code hash}; returns whether it was present. */
   public boolean remove(long hash) {
     int at = find(hash);
     if (at < 0) {

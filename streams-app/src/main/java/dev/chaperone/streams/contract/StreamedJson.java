@@ -59,6 +59,12 @@ final class StreamedJson {
     Object read(JsonParser in, JsonToken token) throws IOException, NotStreamed;
   }
 
+  /** The reader of a schema it does not read: every value is left to the tree. */
+  private static final Reader LEFT_TO_THE_TREE =
+      (in, token) -> {
+        throw NOT_STREAMED;
+      };
+
   /** The readers of the contract's action, built on first use. */
   private static final class Actions {
     static final Reader READER;
@@ -168,9 +174,7 @@ final class StreamedJson {
           return null;
         };
       default:
-        return (in, token) -> {
-          throw NOT_STREAMED;
-        };
+        return LEFT_TO_THE_TREE;
     }
   }
 
@@ -256,9 +260,7 @@ final class StreamedJson {
       } else if (only == null) {
         only = branch;
       } else {
-        return (in, token) -> {
-          throw NOT_STREAMED;
-        };
+        return LEFT_TO_THE_TREE;
       }
     }
     boolean allowsNull = nullable;
