@@ -16,6 +16,7 @@ final class DecodedView<T> {
 
   private static final int MAX_CACHED = 50_000;
 
+  private final int maxCached;
   private final KeyValueStore<String, byte[]> store;
   private final Deserializer<T> deserializer;
   private final String topic;
@@ -24,6 +25,16 @@ final class DecodedView<T> {
   private record Cached<T>(byte[] bytes, T value, String version) {}
 
   DecodedView(KeyValueStore<String, byte[]> store, Deserializer<T> deserializer, String topic) {
+    this(store, deserializer, topic, MAX_CACHED);
+  }
+
+  /** A view that keeps at most {@code maxCached} decoded values. */
+  DecodedView(
+      KeyValueStore<String, byte[]> store,
+      Deserializer<T> deserializer,
+      String topic,
+      int maxCached) {
+    this.maxCached = maxCached;
     this.store = store;
     this.deserializer = deserializer;
     this.topic = topic;
@@ -56,9 +67,7 @@ final class DecodedView<T> {
     } catch (RuntimeException e) {
       return null;
     }
-    if (cache.size() >= MAX_CACHED) {
-      cache.clear();
-    }
+    BoundedMemory.makeRoom(cache, maxCached);
     Cached<T> fresh = new Cached<>(bytes, value, String.format("%08x", Arrays.hashCode(bytes)));
     cache.put(key, fresh);
     return fresh;

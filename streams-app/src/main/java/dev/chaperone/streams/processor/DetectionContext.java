@@ -64,7 +64,7 @@ public final class DetectionContext {
     EffectiveConfig effective;
   }
 
-  /** Agents whose resolution is kept; past it the memory starts over, as the views' do. */
+  /** Agents whose resolution is kept; past it some are forgotten, as in the views. */
   private static final int MAX_RESOLVED = 50_000;
 
   private final DecodedView<AgentRegistration> registry;
@@ -130,9 +130,7 @@ public final class DetectionContext {
     }
     Resolved agent = resolved.get(agentId);
     if (agent == null) {
-      if (resolved.size() >= MAX_RESOLVED) {
-        resolved.clear();
-      }
+      BoundedMemory.makeRoom(resolved, MAX_RESOLVED);
       agent = new Resolved();
       resolved.put(agentId, agent);
     }
