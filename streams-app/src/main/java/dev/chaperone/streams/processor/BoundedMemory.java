@@ -16,7 +16,7 @@ final class BoundedMemory {
    * entry in {@value #FORGET_ONE_IN}, every {@value #FORGET_ONE_IN}th in the map's own order (its
    * hash order, which has nothing to do with when agents act). A processor with more agents than
    * that keeps most of what it knows; starting over instead made every lookup a miss once agents
-   * came round in turn, each of them decoding again what it had just been forgotten.
+   * came round in turn, each lookup decoding again what had just been forgotten.
    */
   static void makeRoom(Map<?, ?> memory, int max) {
     if (memory.size() < max) {
