@@ -75,8 +75,14 @@ class DetectionScaleOutIT {
       }
       if (plan == Plan.JOIN_THEN_LEAVE) {
         FleetInput.awaitScored(() -> scored(metrics), EVENTS / 3);
+        // The first instance holds still while the second joins, so that work is left for the
+        // joiner however fast the first runs: a faster detector once scored the whole input
+        // before the joiner had been given its tasks.
+        apps.get(0).streams().pause();
         // joins with two stream threads: tasks move to it, and serdes serve threads at once
         start(run, 1, apps, metrics, Map.of(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 2));
+        awaitActiveTasks(apps.get(1).streams());
+        apps.get(0).streams().resume();
         FleetInput.awaitScored(() -> scored(metrics), 2 * EVENTS / 3);
         apps.remove(0).close(Duration.ofSeconds(30)); // leaves: its tasks move back
       }
@@ -168,6 +174,18 @@ class DetectionScaleOutIT {
         }
         Thread.sleep(100);
       }
+    }
+  }
+
+  /** Waits until {@code streams} runs with active tasks of its own. */
+  private static void awaitActiveTasks(KafkaStreams streams) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (streams.state() != KafkaStreams.State.RUNNING
+        || streams.metadataForLocalThreads().stream().allMatch(t -> t.activeTasks().isEmpty())) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the joining instance was given no tasks: " + streams.state());
+      }
+      Thread.sleep(100);
     }
   }
 
