@@ -3,8 +3,7 @@ package dev.chaperone.baseline.internal;
 /**
  * The baseline's key index: from a key's 32-bit hash (never 0) to its id and its count in the
  * window, in one open-addressing table, so that scoring finds both with one probe and decoding
- * builds one table instead of two. Backward-shift deletion, deterministic iteration. Not
- * thread-safe.
+ * builds one table instead of two. Backward-shift deletion. Not thread-safe.
  *
  * <p>A slot is two adjacent longs, the hash and then the id (high half) with the count (low half):
  * a lookup reads one cache line where a table of three arrays read three (and three array headers
