@@ -42,6 +42,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
@@ -378,6 +379,8 @@ final class BenchCommand implements Callable<Integer> {
         double latencyRequestsBefore = metrics.count(ChaperoneMetrics.COMMIT_REQUESTS);
         double latencyDeferralsBefore = metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS);
         int detectorGcMark = gc.mark();
+        Usage detectorLatencyStart = Usage.detector(kafka, detector.streams());
+        long detectorLatencyClock = System.nanoTime();
         double[] detectorLatency =
             latency(
                 kafka.bootstrapServers(),
@@ -388,6 +391,9 @@ final class BenchCommand implements Callable<Integer> {
                 BenchCommand::scoredEventId,
                 latencyTrace);
         GcPauses.Summary detectorGc = gc.since(detectorGcMark);
+        Map<String, Object> detectorLatencyCores =
+            Usage.detector(kafka, detector.streams())
+                .since(detectorLatencyStart, (System.nanoTime() - detectorLatencyClock) / 1e9);
         Map<String, Object> latencyCommits =
             commits(metrics, latencyRequestsBefore, latencyDeferralsBefore);
         if (paced) {
@@ -451,6 +457,8 @@ final class BenchCommand implements Callable<Integer> {
               measured.subList(latencyStart + latencyEvents, latencyStart + 2 * latencyEvents);
           var actionDeserializer = AvroSerde.forValues(AgentAction.class, registry).deserializer();
           int passGcMark = gc.mark();
+          Usage passLatencyStart = Usage.passthrough(kafka, passthrough);
+          long passLatencyClock = System.nanoTime();
           double[] passLatency =
               latency(
                   kafka.bootstrapServers(),
@@ -461,6 +469,9 @@ final class BenchCommand implements Callable<Integer> {
                   value -> actionDeserializer.deserialize(PASSTHROUGH_OUT, value).getEventId(),
                   null);
           GcPauses.Summary passGc = gc.since(passGcMark);
+          Map<String, Object> passLatencyCores =
+              Usage.passthrough(kafka, passthrough)
+                  .since(passLatencyStart, (System.nanoTime() - passLatencyClock) / 1e9);
           detector.streams().resume();
 
           long[] state = stateBytes(detector.streams());
@@ -492,6 +503,8 @@ final class BenchCommand implements Callable<Integer> {
           result.put("heap_used_mb", heap / (1024 * 1024));
           result.put("detector_cores", detectorCores);
           result.put("passthrough_cores", passCores);
+          result.put("detector_latency_cores", detectorLatencyCores);
+          result.put("passthrough_latency_cores", passLatencyCores);
           result.put("detector_stream_thread_time", detectorThreadTime);
           result.put("passthrough_stream_thread_time", passThreadTime);
           result.put("detector_heap_grown_mb", detectorHeapGrown);
@@ -547,6 +560,8 @@ final class BenchCommand implements Callable<Integer> {
       long process,
       Map<Long, Long> streamThreads,
       long broker,
+      long jitMillis,
+      MachineCpu machine,
       long heapCommitted,
       Map<String, Double> blockedNanos,
       Map<String, Double> commits,
@@ -579,10 +594,15 @@ final class BenchCommand implements Callable<Integer> {
       }
       // a copy of every client's metrics, made once per snapshot
       Collection<? extends Metric> clientMetrics = kafkaStreams.metrics().values();
+      CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
       return new Usage(
           os.getProcessCpuTime(),
           stream,
           broker.cpuNanos(),
+          jit != null && jit.isCompilationTimeMonitoringSupported()
+              ? jit.getTotalCompilationTime()
+              : -1,
+          MachineCpu.now(),
           ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted(),
           threadMetric(clientMetrics, "blocked-time-ns-total"),
           threadMetric(clientMetrics, "commit-total"),
@@ -700,12 +720,67 @@ final class BenchCommand implements Callable<Integer> {
       // a stream thread near 1.0 is the bottleneck whatever the others do
       cores.put("busiest_stream_thread", round(busiest / 1e9 / seconds, 2));
       cores.put("broker", round((broker - start.broker) / 1e9 / seconds, 2));
+      // the compiler threads' time, within the bench's JVM: a timed phase measures it too
+      if (jitMillis >= 0 && start.jitMillis >= 0) {
+        cores.put("jit", round((jitMillis - start.jitMillis) / 1e3 / seconds, 2));
+      }
+      // every process and the kernel: near the machine's core count, only less CPU per event helps
+      if (machine != null && start.machine != null) {
+        cores.put("machine", round(machine.coresBusySince(start.machine), 2));
+      }
       return cores;
     }
 
     /** MiB of heap committed since {@code start}; negative if the collector gave some back. */
     long heapGrownMib(Usage start) {
       return (heapCommitted - start.heapCommitted) / (1024 * 1024);
+    }
+  }
+
+  /**
+   * The whole machine's CPU time from {@code /proc/stat} (Linux): busy and total jiffies over all
+   * cores, user, system and interrupts counted as busy, idle and I/O wait as not.
+   */
+  record MachineCpu(long busy, long total, int cores) {
+
+    /** Now; null where {@code /proc/stat} cannot be read. */
+    static MachineCpu now() {
+      try {
+        return parse(Files.readAllLines(Path.of("/proc/stat")));
+      } catch (IOException | RuntimeException e) {
+        return null;
+      }
+    }
+
+    /** From the lines of {@code /proc/stat}; null when they have no aggregate {@code cpu} line. */
+    static MachineCpu parse(List<String> lines) {
+      long busy = 0;
+      long total = 0;
+      int cores = 0;
+      boolean found = false;
+      for (String line : lines) {
+        String[] fields = line.trim().split("\\s+");
+        if (fields[0].equals("cpu")) {
+          found = true;
+          // user nice system idle iowait irq softirq steal (guest time is inside user already)
+          for (int i = 1; i <= Math.min(8, fields.length - 1); i++) {
+            long jiffies = Long.parseLong(fields[i]);
+            total += jiffies;
+            if (i != 4 && i != 5) {
+              busy += jiffies;
+            }
+          }
+        } else if (fields[0].matches("cpu\\d+")) {
+          cores++;
+        }
+      }
+      return found && cores > 0 ? new MachineCpu(busy, total, cores) : null;
+    }
+
+    /** Cores busy on average since {@code start}. */
+    double coresBusySince(MachineCpu start) {
+      long elapsed = total - start.total;
+      return elapsed <= 0 ? 0 : (double) (busy - start.busy) / elapsed * cores;
     }
   }
 
@@ -1307,8 +1382,15 @@ final class BenchCommand implements Callable<Integer> {
         gcText(result.get("passthrough_gc_latency")));
     Map<?, ?> detectorCores = (Map<?, ?>) result.get("detector_cores");
     Map<?, ?> passCores = (Map<?, ?>) result.get("passthrough_cores");
-    for (String part : List.of("bench_jvm", "stream_threads", "busiest_stream_thread", "broker")) {
-      row("cores busy: " + part.replace('_', ' '), detectorCores.get(part), passCores.get(part));
+    for (String part :
+        List.of(
+            "machine", "bench_jvm", "stream_threads", "busiest_stream_thread", "jit", "broker")) {
+      if (detectorCores.containsKey(part) || passCores.containsKey(part)) {
+        row(
+            "cores busy: " + part.replace('_', ' '),
+            Objects.requireNonNullElse(detectorCores.get(part), "-"),
+            Objects.requireNonNullElse(passCores.get(part), "-"));
+      }
     }
     Map<?, ?> detectorTime = (Map<?, ?>) result.get("detector_stream_thread_time");
     Map<?, ?> passTime = (Map<?, ?>) result.get("passthrough_stream_thread_time");
@@ -1326,6 +1408,16 @@ final class BenchCommand implements Callable<Integer> {
         "commits per s per stream thread",
         detectorTime.get("commits_per_s"),
         passTime.get("commits_per_s"));
+    Map<?, ?> detectorLatencyCores = (Map<?, ?>) result.get("detector_latency_cores");
+    Map<?, ?> passLatencyCores = (Map<?, ?>) result.get("passthrough_latency_cores");
+    for (String part : List.of("machine", "jit")) {
+      if (detectorLatencyCores.containsKey(part) || passLatencyCores.containsKey(part)) {
+        row(
+            "cores busy at " + rate + "/s: " + part,
+            Objects.requireNonNullElse(detectorLatencyCores.get(part), "-"),
+            Objects.requireNonNullElse(passLatencyCores.get(part), "-"));
+      }
+    }
     row(
         "heap committed in backlog (MiB)",
         result.get("detector_heap_grown_mb"),

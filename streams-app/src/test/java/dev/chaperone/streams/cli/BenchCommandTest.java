@@ -114,4 +114,31 @@ class BenchCommandTest {
     assertEquals(1L, perEvent.get("chaperone.alerts"));
     assertEquals(351L, perEvent.get("total"));
   }
+
+  @Test
+  void shouldCountTheWholeMachinesBusyCoresFromProcStat() {
+    // Given two readings of /proc/stat on a 2-core machine, 400 jiffies apart (2 cores x 200)
+    List<String> before =
+        List.of(
+            "cpu  1000 10 300 5000 40 0 20 0 0 0",
+            "cpu0 500 5 150 2500 20 0 10 0 0 0",
+            "cpu1 500 5 150 2500 20 0 10 0 0 0",
+            "intr 12345");
+    // user +150, nice +0, system +60, idle +150, iowait +30, irq +0, softirq +10
+    List<String> after =
+        List.of(
+            "cpu  1150 10 360 5150 70 0 30 0 0 0",
+            "cpu0 575 5 180 2575 35 0 15 0 0 0",
+            "cpu1 575 5 180 2575 35 0 15 0 0 0");
+
+    // When the busy cores between them are counted
+    BenchCommand.MachineCpu start = BenchCommand.MachineCpu.parse(before);
+    BenchCommand.MachineCpu end = BenchCommand.MachineCpu.parse(after);
+
+    // Then busy is user, nice, system, irq, softirq and steal, not idle or I/O wait: 220 of 400
+    assertEquals(2, start.cores());
+    assertEquals(2 * 220.0 / 400, end.coresBusySince(start), 1e-9);
+    // and a file without the aggregate line gives nothing rather than a wrong figure
+    assertEquals(null, BenchCommand.MachineCpu.parse(List.of("intr 1", "cpu0 1 2 3 4")));
+  }
 }
