@@ -58,6 +58,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -186,8 +187,14 @@ final class BenchCommand implements Callable<Integer> {
               + " ${DEFAULT-VALUE}).")
   int warmupEvents;
 
-  /** Seconds each latency phase offers events before it starts counting, while the reader joins. */
-  static final int SETTLE_SECONDS = 1;
+  @Option(
+      names = "--settle-seconds",
+      defaultValue = "1",
+      description =
+          "Seconds each latency phase offers events before it starts counting, while the reader"
+              + " joins and the JIT compiles the paths a steady rate takes (default"
+              + " ${DEFAULT-VALUE}).")
+  int settleSeconds;
 
   /**
    * Environment variable with JVM options for the bench's broker (e.g. {@code -Xlog:gc:…} to see
@@ -261,7 +268,7 @@ final class BenchCommand implements Callable<Integer> {
       // backlog and both latency phases; the baselines are learned from the 30 days before it.
       FleetSimulator fleet = new FleetSimulator(seed, agents);
       Instant end = measuredEnd(Instant.now().minus(Duration.ofHours(2)));
-      int latencyEvents = rate * (SETTLE_SECONDS + latencySeconds);
+      int latencyEvents = rate * (settleSeconds + latencySeconds);
       List<AgentAction> measured = pool(fleet, end, warmupEvents + events + 2 * latencyEvents);
       Instant poolStart = measured.get(0).getOccurredAt();
       progress(
@@ -379,8 +386,8 @@ final class BenchCommand implements Callable<Integer> {
         double latencyRequestsBefore = metrics.count(ChaperoneMetrics.COMMIT_REQUESTS);
         double latencyDeferralsBefore = metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS);
         int detectorGcMark = gc.mark();
-        Usage detectorLatencyStart = Usage.detector(kafka, detector.streams());
-        long detectorLatencyClock = System.nanoTime();
+        PhaseUsage detectorLatencyUsage =
+            new PhaseUsage(() -> Usage.detector(kafka, detector.streams()));
         double[] detectorLatency =
             latency(
                 kafka.bootstrapServers(),
@@ -389,11 +396,10 @@ final class BenchCommand implements Callable<Integer> {
                 measured.subList(latencyStart, latencyStart + latencyEvents),
                 config.scoresTopic(),
                 BenchCommand::scoredEventId,
-                latencyTrace);
+                latencyTrace,
+                detectorLatencyUsage::start);
         GcPauses.Summary detectorGc = gc.since(detectorGcMark);
-        Map<String, Object> detectorLatencyCores =
-            Usage.detector(kafka, detector.streams())
-                .since(detectorLatencyStart, (System.nanoTime() - detectorLatencyClock) / 1e9);
+        Map<String, Object> detectorLatencyCores = detectorLatencyUsage.cores();
         Map<String, Object> latencyCommits =
             commits(metrics, latencyRequestsBefore, latencyDeferralsBefore);
         if (paced) {
@@ -457,8 +463,7 @@ final class BenchCommand implements Callable<Integer> {
               measured.subList(latencyStart + latencyEvents, latencyStart + 2 * latencyEvents);
           var actionDeserializer = AvroSerde.forValues(AgentAction.class, registry).deserializer();
           int passGcMark = gc.mark();
-          Usage passLatencyStart = Usage.passthrough(kafka, passthrough);
-          long passLatencyClock = System.nanoTime();
+          PhaseUsage passLatencyUsage = new PhaseUsage(() -> Usage.passthrough(kafka, passthrough));
           double[] passLatency =
               latency(
                   kafka.bootstrapServers(),
@@ -467,11 +472,10 @@ final class BenchCommand implements Callable<Integer> {
                   passSlice,
                   PASSTHROUGH_OUT,
                   value -> actionDeserializer.deserialize(PASSTHROUGH_OUT, value).getEventId(),
-                  null);
+                  null,
+                  passLatencyUsage::start);
           GcPauses.Summary passGc = gc.since(passGcMark);
-          Map<String, Object> passLatencyCores =
-              Usage.passthrough(kafka, passthrough)
-                  .since(passLatencyStart, (System.nanoTime() - passLatencyClock) / 1e9);
+          Map<String, Object> passLatencyCores = passLatencyUsage.cores();
           detector.streams().resume();
 
           long[] state = stateBytes(detector.streams());
@@ -560,7 +564,7 @@ final class BenchCommand implements Callable<Integer> {
       long process,
       Map<Long, Long> streamThreads,
       long broker,
-      long jitMillis,
+      long jitNanos,
       MachineCpu machine,
       long heapCommitted,
       Map<String, Double> blockedNanos,
@@ -594,14 +598,11 @@ final class BenchCommand implements Callable<Integer> {
       }
       // a copy of every client's metrics, made once per snapshot
       Collection<? extends Metric> clientMetrics = kafkaStreams.metrics().values();
-      CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
       return new Usage(
           os.getProcessCpuTime(),
           stream,
           broker.cpuNanos(),
-          jit != null && jit.isCompilationTimeMonitoringSupported()
-              ? jit.getTotalCompilationTime()
-              : -1,
+          compilerCpuNanos(),
           MachineCpu.now(),
           ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted(),
           threadMetric(clientMetrics, "blocked-time-ns-total"),
@@ -721,8 +722,8 @@ final class BenchCommand implements Callable<Integer> {
       cores.put("busiest_stream_thread", round(busiest / 1e9 / seconds, 2));
       cores.put("broker", round((broker - start.broker) / 1e9 / seconds, 2));
       // the compiler threads' time, within the bench's JVM: a timed phase measures it too
-      if (jitMillis >= 0 && start.jitMillis >= 0) {
-        cores.put("jit", round((jitMillis - start.jitMillis) / 1e3 / seconds, 2));
+      if (jitNanos >= 0 && start.jitNanos >= 0) {
+        cores.put("jit", round((jitNanos - start.jitNanos) / 1e9 / seconds, 2));
       }
       // every process and the kernel: near the machine's core count, only less CPU per event helps
       if (machine != null && start.machine != null) {
@@ -735,6 +736,66 @@ final class BenchCommand implements Callable<Integer> {
     long heapGrownMib(Usage start) {
       return (heapCommitted - start.heapCommitted) / (1024 * 1024);
     }
+  }
+
+  /**
+   * The cores busy over the counted part of a latency phase: {@link #start} is called (off the
+   * sending thread) when counting starts, {@link #cores} when the phase has ended.
+   */
+  private static final class PhaseUsage {
+    private final Supplier<Usage> now;
+    private volatile Usage start;
+    private volatile long startNanos;
+
+    PhaseUsage(Supplier<Usage> now) {
+      this.now = now;
+    }
+
+    void start() {
+      startNanos = System.nanoTime();
+      start = now.get();
+    }
+
+    /** Empty when counting never started (a phase of fewer events than its settling seconds). */
+    Map<String, Object> cores() {
+      Usage from = start;
+      return from == null
+          ? new LinkedHashMap<>()
+          : now.get().since(from, (System.nanoTime() - startNanos) / 1e9);
+    }
+  }
+
+  /**
+   * CPU time this JVM's JIT compiler threads have used so far, from {@code /proc/self/task} (Linux;
+   * -1 elsewhere). The compiler threads are hidden from {@link ThreadMXBean}, and the JVM's own
+   * compilation time ({@link CompilationMXBean}) is elapsed time, which on a full machine counts
+   * the compilers' waits for a core too (about twice their CPU time in one bench run).
+   */
+  static long compilerCpuNanos() {
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      long ticks = 0;
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          String name = Files.readString(task.resolve("comm"));
+          if (name.startsWith("C2 CompilerThre") || name.startsWith("C1 CompilerThre")) {
+            ticks += cpuTicks(Files.readString(task.resolve("stat")));
+          }
+        } catch (IOException e) {
+          // the thread ended meanwhile
+        }
+      }
+      return ticks * 10_000_000L; // /proc counts in USER_HZ, 100 per second
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** User plus system time of a {@code /proc/<pid>/task/<tid>/stat} line, in clock ticks. */
+  static long cpuTicks(String stat) {
+    // the name in parentheses may hold blanks and parentheses: count fields after the last ')'
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+    // fields from the state (3rd of the line) on: utime is the 14th of the line, stime the 15th
+    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
   }
 
   /**
@@ -1190,7 +1251,8 @@ final class BenchCommand implements Callable<Integer> {
   /**
    * Offers {@code slice} at the configured rate and returns p50, p95, p99 in ms from each send to
    * the moment its output is readable (read committed) on {@code outputTopic}, over the events
-   * after the first {@link #SETTLE_SECONDS} seconds' worth.
+   * after the first {@code --settle-seconds}' worth. {@code countingStarts} runs, on a thread of
+   * its own, when the first counted event is sent.
    */
   private double[] latency(
       String bootstrap,
@@ -1199,10 +1261,11 @@ final class BenchCommand implements Callable<Integer> {
       List<AgentAction> slice,
       String outputTopic,
       Function<byte[], String> eventIdOf,
-      Path trace)
+      Path trace,
+      Runnable countingStarts)
       throws InterruptedException, IOException {
     Map<String, Long> sentAt = new ConcurrentHashMap<>();
-    int settle = Math.min(slice.size(), rate * SETTLE_SECONDS);
+    int settle = Math.min(slice.size(), rate * settleSeconds);
     int counted = slice.size() - settle;
     double[] latencies = new double[counted];
     long[] sends = new long[counted];
@@ -1226,7 +1289,7 @@ final class BenchCommand implements Callable<Integer> {
               () -> {
                 long deadline =
                     System.nanoTime()
-                        + Duration.ofSeconds(SETTLE_SECONDS + latencySeconds + 60L).toNanos();
+                        + Duration.ofSeconds(settleSeconds + latencySeconds + 60L).toNanos();
                 while (seen.get() < counted && System.nanoTime() < deadline) {
                   for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(20))) {
                     long now = System.nanoTime();
@@ -1250,7 +1313,10 @@ final class BenchCommand implements Callable<Integer> {
           Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
         }
         AgentAction action = slice.get(i);
-        if (i >= settle) { // the settling second is offered, not counted
+        if (i == settle) {
+          CompletableFuture.runAsync(countingStarts);
+        }
+        if (i >= settle) { // the settling seconds are offered, not counted
           sentAt.put(action.getEventId(), System.nanoTime());
         }
         producer.send(record.apply(action));

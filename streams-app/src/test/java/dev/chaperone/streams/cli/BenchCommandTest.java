@@ -141,4 +141,16 @@ class BenchCommandTest {
     // and a file without the aggregate line gives nothing rather than a wrong figure
     assertEquals(null, BenchCommand.MachineCpu.parse(List.of("intr 1", "cpu0 1 2 3 4")));
   }
+
+  @Test
+  void shouldReadAThreadsUserAndSystemTicksWhateverItsName() {
+    // Given a thread's /proc stat line whose name holds a blank and a parenthesis (utime 1234,
+    // stime 56: the 14th and 15th fields of the line)
+    String stat =
+        "4242 (C2 Compiler) x) S 1 4242 4242 0 -1 4194368 100 0 0 0 1234 56 0 0 20 0 40 0"
+            + " 1000 0 0";
+
+    // Then both are summed, counted after the name's last parenthesis
+    assertEquals(1290, BenchCommand.cpuTicks(stat));
+  }
 }
