@@ -556,9 +556,9 @@ final class BenchCommand implements Callable<Integer> {
 
   /**
    * CPU time used so far by this JVM, by its stream threads of one application id and by the
-   * broker's process, the heap this JVM has committed, and, from Kafka Streams' thread metrics, the
-   * time each stream thread has spent blocked on Kafka and its commits: measured around a phase, it
-   * says where that phase's time went.
+   * broker's process, the JIT's compiler threads, the whole machine, the heap this JVM has
+   * committed, the stream threads' commits (Kafka Streams' thread metrics) and what their clients
+   * have blocked on: measured around a phase, it says where that phase's time went.
    */
   private record Usage(
       long process,
@@ -567,7 +567,6 @@ final class BenchCommand implements Callable<Integer> {
       long jitNanos,
       MachineCpu machine,
       long heapCommitted,
-      Map<String, Double> blockedNanos,
       Map<String, Double> commits,
       Map<String, Double> blockedOn) {
 
@@ -605,19 +604,21 @@ final class BenchCommand implements Callable<Integer> {
           compilerCpuNanos(),
           MachineCpu.now(),
           ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted(),
-          threadMetric(clientMetrics, "blocked-time-ns-total"),
           threadMetric(clientMetrics, "commit-total"),
           blockedOn(clientMetrics));
     }
 
     /**
      * What the stream threads' clients have blocked on so far, in ns summed over the threads: the
-     * parts of Kafka Streams' {@code blocked-time-ns-total} (KIP-761), from the main consumers' and
-     * the producers' own metrics.
+     * parts of Kafka Streams' {@code blocked-time-ns-total} (KIP-761), from the main and restore
+     * consumers' and the producers' own metrics, read in one pass. Their sum is that total: reading
+     * Kafka Streams' own gauge apart from its parts let a thread's blocking between the two reads
+     * count in one and not the other (a part 0.04 of the threads' time above the total, once, on a
+     * full machine).
      */
     private static Map<String, Double> blockedOn(Collection<? extends Metric> metrics) {
       Map<String, Double> parts = new LinkedHashMap<>();
-      for (String part : List.of("poll", "flush", "transaction", "send")) {
+      for (String part : List.of("poll", "flush", "transaction", "send", "restore")) {
         parts.put(part, 0.0);
       }
       for (Metric metric : metrics) {
@@ -627,11 +628,11 @@ final class BenchCommand implements Callable<Integer> {
           continue;
         }
         String part = null;
-        if (client.endsWith("-consumer") && !client.endsWith("-restore-consumer")) {
+        if (client.endsWith("-consumer")) {
           if (id.group().equals("consumer-metrics")
               && (id.name().equals("io-wait-time-ns-total")
                   || id.name().equals("io-time-ns-total"))) {
-            part = "poll";
+            part = client.endsWith("-restore-consumer") ? "restore" : "poll";
           }
         } else if (client.endsWith("-producer") && id.group().equals("producer-metrics")) {
           if (id.name().equals("flush-time-ns-total")) {
@@ -668,23 +669,28 @@ final class BenchCommand implements Callable<Integer> {
     /**
      * How the stream threads spent a phase of {@code seconds} since {@code start}, as shares of
      * their wall-clock time (averaged over the threads): running on a core, blocked on Kafka
-     * (polling, flushing the producer, the transaction's offsets and commit: Kafka Streams' {@code
-     * blocked-time-ns-total}), and the rest (ready but not running on busy cores, GC pauses); what
-     * they blocked on (the main consumer's I/O in poll, the producer's flush at each commit, the
-     * transaction's calls, the producer's buffer and metadata waits in send); and commits per
-     * second per thread. The consumer's I/O time counts as running too, so the shares may add up to
-     * a little more than 1, and "other" is then 0.
+     * (polling, flushing the producer, the transaction's offsets and commit: what Kafka Streams'
+     * {@code blocked-time-ns-total} sums, summed here from the same client metrics), and the rest
+     * (ready but not running on busy cores, GC pauses); what they blocked on (the main consumer's
+     * I/O in poll, the producer's flush at each commit, the transaction's calls, the producer's
+     * buffer and metadata waits in send, the restore consumer's I/O); and commits per second per
+     * thread. The consumer's I/O time counts as running too, so the shares may add up to a little
+     * more than 1, and "other" is then 0.
      */
     Map<String, Object> threadTime(Usage start, double seconds) {
       Map<String, Object> time = new LinkedHashMap<>();
-      int count = Math.max(1, blockedNanos.size());
+      int count = Math.max(1, commits.size()); // one commit-total per stream thread
       long running = 0;
       for (Map.Entry<Long, Long> thread : streamThreads.entrySet()) {
         running += thread.getValue() - start.streamThreads.getOrDefault(thread.getKey(), 0L);
       }
       double wall = seconds * 1e9 * count;
       double runningShare = running / wall;
-      double blockedShare = since(blockedNanos, start.blockedNanos) / wall;
+      double blocked = 0;
+      for (Map.Entry<String, Double> part : blockedOn.entrySet()) {
+        blocked += part.getValue() - start.blockedOn.getOrDefault(part.getKey(), 0.0);
+      }
+      double blockedShare = blocked / wall;
       time.put("running", round(runningShare, 2));
       time.put("blocked_on_kafka", round(blockedShare, 2));
       time.put("other", round(Math.max(0, 1 - runningShare - blockedShare), 2));
