@@ -686,19 +686,17 @@ final class BenchCommand implements Callable<Integer> {
       }
       double wall = seconds * 1e9 * count;
       double runningShare = running / wall;
+      Map<String, Object> on = new LinkedHashMap<>();
       double blocked = 0;
       for (Map.Entry<String, Double> part : blockedOn.entrySet()) {
-        blocked += part.getValue() - start.blockedOn.getOrDefault(part.getKey(), 0.0);
+        double nanos = part.getValue() - start.blockedOn.getOrDefault(part.getKey(), 0.0);
+        on.put(part.getKey(), round(nanos / wall, 2));
+        blocked += nanos;
       }
       double blockedShare = blocked / wall;
       time.put("running", round(runningShare, 2));
       time.put("blocked_on_kafka", round(blockedShare, 2));
       time.put("other", round(Math.max(0, 1 - runningShare - blockedShare), 2));
-      Map<String, Object> on = new LinkedHashMap<>();
-      for (Map.Entry<String, Double> part : blockedOn.entrySet()) {
-        double then = start.blockedOn.getOrDefault(part.getKey(), 0.0);
-        on.put(part.getKey(), round((part.getValue() - then) / wall, 2));
-      }
       time.put("blocked_on", on);
       time.put("commits_per_s", round(since(commits, start.commits) / count / seconds, 1));
       return time;
@@ -1452,18 +1450,12 @@ final class BenchCommand implements Callable<Integer> {
         "GC pauses at " + rate + "/s",
         gcText(result.get("detector_gc_latency")),
         gcText(result.get("passthrough_gc_latency")));
-    Map<?, ?> detectorCores = (Map<?, ?>) result.get("detector_cores");
-    Map<?, ?> passCores = (Map<?, ?>) result.get("passthrough_cores");
-    for (String part :
+    coreRows(
+        "cores busy: ",
+        result.get("detector_cores"),
+        result.get("passthrough_cores"),
         List.of(
-            "machine", "bench_jvm", "stream_threads", "busiest_stream_thread", "jit", "broker")) {
-      if (detectorCores.containsKey(part) || passCores.containsKey(part)) {
-        row(
-            "cores busy: " + part.replace('_', ' '),
-            Objects.requireNonNullElse(detectorCores.get(part), "-"),
-            Objects.requireNonNullElse(passCores.get(part), "-"));
-      }
-    }
+            "machine", "bench_jvm", "stream_threads", "busiest_stream_thread", "jit", "broker"));
     Map<?, ?> detectorTime = (Map<?, ?>) result.get("detector_stream_thread_time");
     Map<?, ?> passTime = (Map<?, ?>) result.get("passthrough_stream_thread_time");
     List<String> spent = List.of("running", "blocked_on_kafka", "other");
@@ -1480,16 +1472,11 @@ final class BenchCommand implements Callable<Integer> {
         "commits per s per stream thread",
         detectorTime.get("commits_per_s"),
         passTime.get("commits_per_s"));
-    Map<?, ?> detectorLatencyCores = (Map<?, ?>) result.get("detector_latency_cores");
-    Map<?, ?> passLatencyCores = (Map<?, ?>) result.get("passthrough_latency_cores");
-    for (String part : List.of("machine", "jit")) {
-      if (detectorLatencyCores.containsKey(part) || passLatencyCores.containsKey(part)) {
-        row(
-            "cores busy at " + rate + "/s: " + part,
-            Objects.requireNonNullElse(detectorLatencyCores.get(part), "-"),
-            Objects.requireNonNullElse(passLatencyCores.get(part), "-"));
-      }
-    }
+    coreRows(
+        "cores busy at " + rate + "/s: ",
+        result.get("detector_latency_cores"),
+        result.get("passthrough_latency_cores"),
+        List.of("machine", "jit"));
     row(
         "heap committed in backlog (MiB)",
         result.get("detector_heap_grown_mb"),
@@ -1503,6 +1490,24 @@ final class BenchCommand implements Callable<Integer> {
             result.get("agents"),
             result.get("state_bytes_per_agent"),
             result.get("heap_used_mb")));
+  }
+
+  /**
+   * A row per part of two phases' busy cores that either phase reports (the machine's and the JIT's
+   * only where {@code /proc} can be read), "-" for the phase that does not.
+   */
+  private static void coreRows(
+      String label, Object detector, Object passthrough, List<String> parts) {
+    Map<?, ?> detectorCores = (Map<?, ?>) detector;
+    Map<?, ?> passCores = (Map<?, ?>) passthrough;
+    for (String part : parts) {
+      if (detectorCores.containsKey(part) || passCores.containsKey(part)) {
+        row(
+            label + part.replace('_', ' '),
+            Objects.requireNonNullElse(detectorCores.get(part), "-"),
+            Objects.requireNonNullElse(passCores.get(part), "-"));
+      }
+    }
   }
 
   /** One row of the table: a label, then the detector's and the pass-through's figure. */
