@@ -12,8 +12,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The pacer on the mock context's wall clock: commits every 50 ms while the input is fresh, leaves
- * them to Kafka Streams' 1 s while the records taken up were written more than 1 s ago.
+ * The pacer on the mock context's wall clock: commits every 50 ms while the input is fresh, once
+ * per half its lateness while the records taken up were written longer ago, and leaves them to
+ * Kafka Streams' 1 s while they were written 2 s ago or more.
  */
 class CommitPacerTest {
 
@@ -65,7 +66,7 @@ class CommitPacerTest {
   }
 
   @Test
-  void inputOlderThanTheBacklogIntervalLeavesTheCommitsToKafkaStreams() {
+  void inputTwiceTheBacklogIntervalOldLeavesTheCommitsToKafkaStreams() {
     assertEquals(0, records(3_000, 5_000));
     assertEquals(3, metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS), "once per backlog interval");
     assertEquals(0, metrics.count(ChaperoneMetrics.COMMIT_REQUESTS));
@@ -92,8 +93,43 @@ class CommitPacerTest {
   }
 
   @Test
-  void inputJustUnderTheBacklogIntervalIsStillFresh() {
-    assertEquals(19, records(1_000, 1_000));
+  void recordsOfTheRoundThatAskedForTheCommitAreInItAndOpenNoWindow() {
+    long first = now;
+    assertEquals(1, records(51, 30), "the record 50 ms into the window asks");
+    // three more records of the same round (the task's clock has not moved): Kafka Streams
+    // commits them with the others after the round
+    context.setCurrentSystemTimeMs(first + 50);
+    for (int i = 0; i < 3; i++) {
+      pacer.input(first + 20);
+      pacer.onRecord(context);
+    }
+    assertFalse(context.committed());
+    // the next window opens with the next round's first record, 50 ms before its commit
+    assertEquals(0, records(50, 30));
+    assertEquals(1, records(1, 30));
+  }
+
+  @Test
+  void aThreadLessBehindCommitsOncePerHalfItsLateness() {
+    // a second behind: a commit every half second (a window of 501 records), each window held
+    // back once past the interval
+    assertEquals(3, records(2_000, 1_000));
+    assertEquals(4, metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS));
+    // 300 ms behind: the window left open is past its due at once, then a commit every 150 ms
+    // (151 records a window)
+    assertEquals(1 + 9, records(1_500, 300));
+    // no further behind than twice the interval: the open window at once, then every interval
+    assertEquals(1 + 19, records(1_000, 100));
+  }
+
+  @Test
+  void theCommitIsDueAfterHalfTheLatenessBetweenTheIntervalAndTheBacklogInterval() {
+    assertEquals(50, pacer.dueAfterMs(0));
+    assertEquals(50, pacer.dueAfterMs(101));
+    assertEquals(150, pacer.dueAfterMs(300));
+    assertEquals(999, pacer.dueAfterMs(1_999));
+    assertEquals(1_000, pacer.dueAfterMs(2_000));
+    assertEquals(1_000, pacer.dueAfterMs(60_000));
   }
 
   @Test
