@@ -399,7 +399,7 @@ final class BenchCommand implements Callable<Integer> {
                 latencyTrace,
                 detectorLatencyUsage::start);
         GcPauses.Summary detectorGc = gc.since(detectorGcMark);
-        Map<String, Object> detectorLatencyCores = detectorLatencyUsage.cores();
+        PhaseUsage.Measured detectorLatencyUsed = detectorLatencyUsage.end();
         Map<String, Object> latencyCommits =
             commits(metrics, latencyRequestsBefore, latencyDeferralsBefore);
         if (paced) {
@@ -475,7 +475,7 @@ final class BenchCommand implements Callable<Integer> {
                   null,
                   passLatencyUsage::start);
           GcPauses.Summary passGc = gc.since(passGcMark);
-          Map<String, Object> passLatencyCores = passLatencyUsage.cores();
+          PhaseUsage.Measured passLatencyUsed = passLatencyUsage.end();
           detector.streams().resume();
 
           long[] state = stateBytes(detector.streams());
@@ -507,10 +507,12 @@ final class BenchCommand implements Callable<Integer> {
           result.put("heap_used_mb", heap / (1024 * 1024));
           result.put("detector_cores", detectorCores);
           result.put("passthrough_cores", passCores);
-          result.put("detector_latency_cores", detectorLatencyCores);
-          result.put("passthrough_latency_cores", passLatencyCores);
+          result.put("detector_latency_cores", detectorLatencyUsed.cores());
+          result.put("passthrough_latency_cores", passLatencyUsed.cores());
           result.put("detector_stream_thread_time", detectorThreadTime);
           result.put("passthrough_stream_thread_time", passThreadTime);
+          result.put("detector_latency_stream_thread_time", detectorLatencyUsed.threadTime());
+          result.put("passthrough_latency_stream_thread_time", passLatencyUsed.threadTime());
           result.put("detector_heap_grown_mb", detectorHeapGrown);
           result.put("passthrough_heap_grown_mb", passHeapGrown);
           result.put("detector_commits_backlog", backlogCommits);
@@ -760,13 +762,22 @@ final class BenchCommand implements Callable<Integer> {
       start = now.get();
     }
 
-    /** Empty when counting never started (a phase of fewer events than its settling seconds). */
-    Map<String, Object> cores() {
+    /**
+     * The phase's busy cores ({@link Usage#since}) and its stream threads' time ({@link
+     * Usage#threadTime}), both from one snapshot taken now; empty when counting never started (a
+     * phase of fewer events than its settling seconds).
+     */
+    Measured end() {
       Usage from = start;
-      return from == null
-          ? new LinkedHashMap<>()
-          : now.get().since(from, (System.nanoTime() - startNanos) / 1e9);
+      if (from == null) {
+        return new Measured(new LinkedHashMap<>(), new LinkedHashMap<>());
+      }
+      double seconds = (System.nanoTime() - startNanos) / 1e9;
+      Usage to = now.get();
+      return new Measured(to.since(from, seconds), to.threadTime(from, seconds));
     }
+
+    record Measured(Map<String, Object> cores, Map<String, Object> threadTime) {}
   }
 
   /**
@@ -1476,7 +1487,11 @@ final class BenchCommand implements Callable<Integer> {
         "cores busy at " + rate + "/s: ",
         result.get("detector_latency_cores"),
         result.get("passthrough_latency_cores"),
-        List.of("machine", "jit"));
+        List.of("machine", "jit", "broker"));
+    row(
+        "commits per s per thread at " + rate + "/s",
+        commitsPerSecond(result.get("detector_latency_stream_thread_time")),
+        commitsPerSecond(result.get("passthrough_latency_stream_thread_time")));
     row(
         "heap committed in backlog (MiB)",
         result.get("detector_heap_grown_mb"),
@@ -1490,6 +1505,12 @@ final class BenchCommand implements Callable<Integer> {
             result.get("agents"),
             result.get("state_bytes_per_agent"),
             result.get("heap_used_mb")));
+  }
+
+  /** A phase's commits per second per stream thread, "-" where the phase was not counted. */
+  private static Object commitsPerSecond(Object threadTime) {
+    Object perSecond = threadTime instanceof Map<?, ?> time ? time.get("commits_per_s") : null;
+    return perSecond == null ? "-" : perSecond;
   }
 
   /**

@@ -96,8 +96,14 @@ class BenchCommandIT {
       double jit = busy.path("jit").asDouble(-1);
       assertTrue(jit >= 0 && jit <= busy.path("bench_jvm").asDouble() + 0.05, phase + " " + json);
     }
-    // each backlog's stream thread time: the threads ran and waited on the broker, and committed
-    for (String phase : List.of("detector_stream_thread_time", "passthrough_stream_thread_time")) {
+    // each timed phase's stream thread time: the threads ran and waited on the broker, and
+    // committed
+    for (String phase :
+        List.of(
+            "detector_stream_thread_time",
+            "passthrough_stream_thread_time",
+            "detector_latency_stream_thread_time",
+            "passthrough_latency_stream_thread_time")) {
       JsonNode time = json.path(phase);
       for (String share : List.of("running", "blocked_on_kafka")) {
         double value = time.path(share).asDouble(-1);
