@@ -120,15 +120,15 @@ public final class ChaperoneConfig extends AbstractConfig {
   public static final String COMMIT_BACKLOG_INTERVAL_MS_CONFIG =
       "chaperone.commit.backlog.interval.ms";
   private static final String COMMIT_BACKLOG_INTERVAL_MS_DOC =
-      "How often a stream thread commits while it is behind its input (the last action it took up"
-          + " was written, by its Kafka timestamp, longer ago than this), instead of every"
-          + " commit.interval.ms: each commit then writes back the state of more events at once, so"
-          + " a detector with a backlog catches up faster. Kafka Streams' commit.interval.ms is set"
-          + " to this; Chaperone asks for the commits in between while the thread keeps up. 0, or"
-          + " anything not above commit.interval.ms (the default), turns the pacing off: in"
-          + " chaperone bench a paced backlog was scored 13-43% faster, but the p99 at 5,000"
-          + " events/s was 24-37 ms higher in three pairs of runs of four in a normal hour, and"
-          + " 424 and 1,214 ms against 326 and 130 in a slow one (docs/operations.md).";
+      "How often at most a stream thread commits while it is behind its input, instead of every"
+          + " commit.interval.ms: a thread whose last action was taken up, by its Kafka timestamp,"
+          + " more than twice commit.interval.ms after it was written commits once per half that"
+          + " lateness, up to this; each commit then writes back the state of more events at once,"
+          + " so a detector with a backlog catches up faster. Kafka Streams' commit.interval.ms is"
+          + " set to this; Chaperone asks for the commits in between. 0, or anything not above"
+          + " commit.interval.ms (the default), turns the pacing off: in chaperone bench a paced"
+          + " backlog was scored 13-43% faster, but the p99 at 5,000 events/s rose, above 250 ms in"
+          + " some runs (docs/operations.md).";
 
   public static final String UNREGISTERED_TTL_MS_CONFIG = "chaperone.unregistered.ttl.ms";
   private static final String UNREGISTERED_TTL_MS_DOC =

@@ -42,10 +42,10 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
  * reference.
  *
  * <p>Opt-in ({@code chaperone.commit.backlog.interval.ms} above {@code commit.interval.ms}): in
- * {@code chaperone bench} a backlog was scored and committed 13-43 % faster with it, but at a rate
- * the detector kept up with its p99 was 24-37 ms higher in three pairs of runs of four in a normal
- * hour, and in a slow hour, when a stall put a thread more than a backlog interval behind, it
- * waited for the backlog interval's commits: p99 1,214 ms against 130 (docs/operations.md).
+ * {@code chaperone bench} a backlog is scored and committed 13-55 % faster with it, but at a rate
+ * the detector keeps up with, its p99 is higher (206-246 ms against 140-146 in three pairs on 4
+ * December, over 250 ms in 4 of 15 paced runs that morning), the broker busier per transaction for
+ * a reason not found (docs/operations.md).
  *
  * <p>One pacer serves every task of a topology; its bookkeeping is per stream thread, since a
  * commit is.
