@@ -127,7 +127,7 @@ public final class ChaperoneConfig extends AbstractConfig {
           + " so a detector with a backlog catches up faster. Kafka Streams' commit.interval.ms is"
           + " set to this; Chaperone asks for the commits in between. 0, or anything not above"
           + " commit.interval.ms (the default), turns the pacing off: in chaperone bench a paced"
-          + " backlog was scored 13-43% faster, but the p99 at 5,000 events/s rose, above 250 ms in"
+          + " backlog was scored 13-55% faster, but the p99 at 5,000 events/s rose, above 250 ms in"
           + " some runs (docs/operations.md).";
 
   public static final String UNREGISTERED_TTL_MS_CONFIG = "chaperone.unregistered.ttl.ms";
