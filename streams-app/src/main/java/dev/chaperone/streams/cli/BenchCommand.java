@@ -566,6 +566,7 @@ final class BenchCommand implements Callable<Integer> {
       long process,
       Map<Long, Long> streamThreads,
       long broker,
+      long brokerJitNanos,
       long jitNanos,
       MachineCpu machine,
       long heapCommitted,
@@ -603,6 +604,7 @@ final class BenchCommand implements Callable<Integer> {
           os.getProcessCpuTime(),
           stream,
           broker.cpuNanos(),
+          broker.compilerCpuNanos(),
           compilerCpuNanos(),
           MachineCpu.now(),
           ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted(),
@@ -727,6 +729,11 @@ final class BenchCommand implements Callable<Integer> {
       // a stream thread near 1.0 is the bottleneck whatever the others do
       cores.put("busiest_stream_thread", round(busiest / 1e9 / seconds, 2));
       cores.put("broker", round((broker - start.broker) / 1e9 / seconds, 2));
+      // the broker's compiler threads, within its process: a broker that has run for weeks has
+      // compiled its paths long ago, the bench's may still compile them in a timed phase
+      if (brokerJitNanos >= 0 && start.brokerJitNanos >= 0) {
+        cores.put("broker_jit", round((brokerJitNanos - start.brokerJitNanos) / 1e9 / seconds, 2));
+      }
       // the compiler threads' time, within the bench's JVM: a timed phase measures it too
       if (jitNanos >= 0 && start.jitNanos >= 0) {
         cores.put("jit", round((jitNanos - start.jitNanos) / 1e9 / seconds, 2));
@@ -787,9 +794,14 @@ final class BenchCommand implements Callable<Integer> {
    * the compilers' waits for a core too (about twice their CPU time in one bench run).
    */
   static long compilerCpuNanos() {
-    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+    return compilerCpuNanos(Path.of("/proc/self/task"));
+  }
+
+  /** The same for the JVM whose threads {@code tasks} lists ({@code /proc/<pid>/task}). */
+  static long compilerCpuNanos(Path tasks) {
+    try (var threads = Files.list(tasks)) {
       long ticks = 0;
-      for (Path task : (Iterable<Path>) tasks::iterator) {
+      for (Path task : (Iterable<Path>) threads::iterator) {
         try {
           String name = Files.readString(task.resolve("comm"));
           if (name.startsWith("C2 CompilerThre") || name.startsWith("C1 CompilerThre")) {
@@ -869,6 +881,14 @@ final class BenchCommand implements Callable<Integer> {
       return 0;
     }
 
+    /**
+     * CPU time the compiler threads of the broker's own JVM have used so far; -1 when it runs in
+     * this JVM or {@code /proc} cannot be read.
+     */
+    default long compilerCpuNanos() {
+      return -1;
+    }
+
     @Override
     void close();
   }
@@ -936,6 +956,12 @@ final class BenchCommand implements Callable<Integer> {
       @Override
       public long cpuNanos() {
         return process.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+      }
+
+      @Override
+      public long compilerCpuNanos() {
+        return BenchCommand.compilerCpuNanos(
+            Path.of("/proc", Long.toString(process.pid()), "task"));
       }
 
       @Override
@@ -1466,7 +1492,13 @@ final class BenchCommand implements Callable<Integer> {
         result.get("detector_cores"),
         result.get("passthrough_cores"),
         List.of(
-            "machine", "bench_jvm", "stream_threads", "busiest_stream_thread", "jit", "broker"));
+            "machine",
+            "bench_jvm",
+            "stream_threads",
+            "busiest_stream_thread",
+            "jit",
+            "broker",
+            "broker_jit"));
     Map<?, ?> detectorTime = (Map<?, ?>) result.get("detector_stream_thread_time");
     Map<?, ?> passTime = (Map<?, ?>) result.get("passthrough_stream_thread_time");
     List<String> spent = List.of("running", "blocked_on_kafka", "other");
@@ -1487,7 +1519,7 @@ final class BenchCommand implements Callable<Integer> {
         "cores busy at " + rate + "/s: ",
         result.get("detector_latency_cores"),
         result.get("passthrough_latency_cores"),
-        List.of("machine", "jit", "broker"));
+        List.of("machine", "jit", "broker", "broker_jit"));
     row(
         "commits per s per thread at " + rate + "/s",
         commitsPerSecond(result.get("detector_latency_stream_thread_time")),

@@ -81,7 +81,8 @@ class BenchCommandIT {
     }
     // every phase, the latency phases too, says how busy the whole machine and the JIT kept the
     // cores (Linux, where CI runs): the machine at least as busy as the bench's own JVM and the
-    // broker, never more than it has cores, the JIT's share no more than the bench JVM's
+    // broker, never more than it has cores, the JIT's share no more than the bench JVM's, the
+    // broker's JIT no more than the broker's process
     int cores = Runtime.getRuntime().availableProcessors();
     for (String phase :
         List.of(
@@ -95,6 +96,9 @@ class BenchCommandIT {
       assertTrue(busy.path("bench_jvm").asDouble(-1) > 0, phase + " " + json);
       double jit = busy.path("jit").asDouble(-1);
       assertTrue(jit >= 0 && jit <= busy.path("bench_jvm").asDouble() + 0.05, phase + " " + json);
+      double brokerJit = busy.path("broker_jit").asDouble(-1);
+      assertTrue(
+          brokerJit >= 0 && brokerJit <= busy.path("broker").asDouble() + 0.05, phase + " " + json);
     }
     // each timed phase's stream thread time: the threads ran and waited on the broker, and
     // committed
