@@ -45,8 +45,9 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
  * {@code chaperone bench} a backlog is scored and committed 13-55 % faster with it, but at a rate
  * the detector keeps up with, its p99 is higher (206-246 ms against 140-146 in three pairs on 4
  * December, over 250 ms in 4 of 15 paced runs that morning; most of it in the first seconds after
- * the backlog: counted from six seconds after it, 132-191 against 137-157), the broker busier per
- * transaction for a reason not found (docs/operations.md).
+ * the backlog: counted from six seconds after it, 132-191 against 137-157), the bench's fresh
+ * broker then compiling the paths of many small transactions that a paced warm-up had not run (its
+ * JIT 0.44 cores against 0.19; docs/operations.md).
  *
  * <p>One pacer serves every task of a topology; its bookkeeping is per stream thread, since a
  * commit is.
