@@ -732,17 +732,26 @@ final class BenchCommand implements Callable<Integer> {
       // the broker's compiler threads, within its process: a broker that has run for weeks has
       // compiled its paths long ago, the bench's may still compile them in a timed phase
       if (brokerJitNanos >= 0 && start.brokerJitNanos >= 0) {
-        cores.put("broker_jit", round((brokerJitNanos - start.brokerJitNanos) / 1e9 / seconds, 2));
+        cores.put("broker_jit", round(compiling(start.brokerJitNanos, brokerJitNanos, seconds), 2));
       }
       // the compiler threads' time, within the bench's JVM: a timed phase measures it too
       if (jitNanos >= 0 && start.jitNanos >= 0) {
-        cores.put("jit", round((jitNanos - start.jitNanos) / 1e9 / seconds, 2));
+        cores.put("jit", round(compiling(start.jitNanos, jitNanos, seconds), 2));
       }
       // every process and the kernel: near the machine's core count, only less CPU per event helps
       if (machine != null && start.machine != null) {
         cores.put("machine", round(machine.coresBusySince(start.machine), 2));
       }
       return cores;
+    }
+
+    /**
+     * Cores of compiling between two readings of the compiler threads' CPU time: HotSpot stops a
+     * compiler thread it no longer needs, and its time leaves the sum with it, so a phase in which
+     * one stopped may count less than was compiled, and never less than 0.
+     */
+    private static double compiling(long fromNanos, long toNanos, double seconds) {
+      return Math.max(0, toNanos - fromNanos) / 1e9 / seconds;
     }
 
     /** MiB of heap committed since {@code start}; negative if the collector gave some back. */
