@@ -761,8 +761,9 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * The cores busy over the counted part of a latency phase: {@link #start} is called (off the
-   * sending thread) when counting starts, {@link #cores} when the phase has ended.
+   * The cores busy and the stream threads' time over the counted part of a latency phase: {@link
+   * #start} is called (off the sending thread) when counting starts, {@link #end} when the phase
+   * has ended.
    */
   private static final class PhaseUsage {
     private final Supplier<Usage> now;

@@ -331,7 +331,10 @@ public final class ChaperoneMetrics {
         .increment(agents);
   }
 
-  /** Commits the pacer asked for while the stream thread kept up with its input. */
+  /**
+   * Commits the pacer asked for: every commit interval while the stream thread keeps up with its
+   * input, less often the further behind it is.
+   */
   public static final String COMMIT_REQUESTS = "chaperone.commit.requests";
 
   /**
