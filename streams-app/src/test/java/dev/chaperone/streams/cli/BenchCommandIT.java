@@ -38,8 +38,8 @@ class BenchCommandIT {
             "200",
             "--latency-seconds",
             "1",
-            "--set",
-            "chaperone.commit.backlog.interval.ms=1000",
+            "--settle-seconds",
+            "1",
             "--json-file",
             result.toString());
 
@@ -64,7 +64,7 @@ class BenchCommandIT {
         json.path("detector_eps").asDouble() / json.path("passthrough_eps").asDouble(),
         json.path("ratio").asDouble(),
         0.001);
-    // paced (opt-in), at 200 events/s the detector kept up: the pacer asked for commits
+    // paced (the default), at 200 events/s the detector kept up: the pacer asked for commits
     assertTrue(
         json.path("detector_commits_latency").path("requested").asDouble() > 0, json.toString());
     // the broker ran in a process of its own and did work in both phases

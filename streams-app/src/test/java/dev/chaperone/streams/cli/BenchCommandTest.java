@@ -29,6 +29,7 @@ class BenchCommandTest {
         List.of(
             "num.stream.threads",
             "commit.interval.ms",
+            "poll.ms",
             "producer.compression.type",
             "producer.batch.size",
             "linger.ms",

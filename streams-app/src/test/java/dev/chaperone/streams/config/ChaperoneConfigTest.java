@@ -24,7 +24,8 @@ class ChaperoneConfigTest {
     assertEquals(
         StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
     assertEquals(-1L, props.get(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG));
-    assertEquals(50L, props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    // Kafka Streams commits by itself at the backlog interval; the pacer asks every 50 ms
+    assertEquals(1_000L, props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
     assertEquals(
         BoundedRocksDbConfig.class, props.get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG));
   }
@@ -108,7 +109,13 @@ class ChaperoneConfigTest {
                 "1000"));
 
     assertEquals(50, defaults.commitIntervalMs());
-    assertFalse(defaults.commitPacer(ChaperoneMetrics.inMemory()).enabled(), "pacing is opt-in");
+    // paced by default: Kafka Streams commits by itself once a second, the topology asks at 50 ms
+    assertTrue(defaults.commitPaced());
+    assertTrue(defaults.commitPacer(ChaperoneMetrics.inMemory()).enabled());
+    assertEquals(
+        ChaperoneConfig.DEFAULT_COMMIT_BACKLOG_INTERVAL_MS,
+        defaults.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    assertEquals(1_000L, ChaperoneConfig.DEFAULT_COMMIT_BACKLOG_INTERVAL_MS);
     // paced: Kafka Streams commits by itself at the backlog interval, the topology asks at 200 ms
     assertEquals(200, given.commitIntervalMs());
     assertEquals(1_000L, given.streamsProperties().get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
@@ -118,6 +125,31 @@ class ChaperoneConfigTest {
         atLeastOnce.streamsProperties().containsKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG),
         "at-least-once keeps Kafka Streams' own default");
     assertFalse(atLeastOnce.commitPacer(ChaperoneMetrics.inMemory()).enabled());
+  }
+
+  @Test
+  void shouldPollForHalfTheCommitIntervalAtMostKafkaStreamsOwn100Ms() {
+    assertEquals(25L, new ChaperoneConfig(Map.of()).streamsProperties().get("poll.ms"));
+    assertEquals(
+        100L,
+        new ChaperoneConfig(Map.of(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000"))
+            .streamsProperties()
+            .get(StreamsConfig.POLL_MS_CONFIG));
+    assertEquals(
+        100L,
+        new ChaperoneConfig(
+                Map.of(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE))
+            .streamsProperties()
+            .get(StreamsConfig.POLL_MS_CONFIG),
+        "30 s commits: Kafka Streams' own");
+    assertEquals(1L, ChaperoneConfig.pollMs(1));
+    assertEquals(100L, ChaperoneConfig.pollMs(0), "commits after every loop: Kafka Streams' own");
+    assertEquals(
+        "7",
+        new ChaperoneConfig(Map.of(StreamsConfig.POLL_MS_CONFIG, "7"))
+            .streamsProperties()
+            .get(StreamsConfig.POLL_MS_CONFIG),
+        "given, it is kept");
   }
 
   @Test

@@ -50,6 +50,11 @@ class CommitPacerTest {
     return commits;
   }
 
+  /** The thread's first record: nothing was committed before it, so it is due at once. */
+  private void firstRecord() {
+    assertEquals(1, records(1, 30), "the first record is committed at once");
+  }
+
   private boolean punctuate() {
     context.scheduledPunctuators().get(0).getPunctuator().punctuate(now);
     boolean committed = context.committed();
@@ -59,9 +64,10 @@ class CommitPacerTest {
 
   @Test
   void freshInputIsCommittedEveryInterval() {
-    // a window opens with the first record after a commit: 51 records a window
-    assertEquals(39, records(2_000, 30));
-    assertEquals(39, metrics.count(ChaperoneMetrics.COMMIT_REQUESTS));
+    // the first record at once, as nothing was committed before it; then a window opens with the
+    // first record after a commit: 51 records a window
+    assertEquals(1 + 39, records(2_000, 30));
+    assertEquals(40, metrics.count(ChaperoneMetrics.COMMIT_REQUESTS));
     assertEquals(0, metrics.count(ChaperoneMetrics.COMMIT_DEFERRALS));
   }
 
@@ -94,6 +100,7 @@ class CommitPacerTest {
 
   @Test
   void recordsOfTheRoundThatAskedForTheCommitAreInItAndOpenNoWindow() {
+    firstRecord();
     long first = now;
     assertEquals(1, records(51, 30), "the record 50 ms into the window asks");
     // three more records of the same round (the task's clock has not moved): Kafka Streams
@@ -111,6 +118,7 @@ class CommitPacerTest {
 
   @Test
   void aThreadLessBehindCommitsOncePerHalfItsLateness() {
+    firstRecord();
     // a second behind: a commit every half second (a window of 501 records), each window held
     // back once past the interval
     assertEquals(3, records(2_000, 1_000));
@@ -142,7 +150,7 @@ class CommitPacerTest {
       commits += context.committed() ? 1 : 0;
       context.resetCommit();
     }
-    assertEquals(19, commits);
+    assertEquals(1 + 19, commits, "the first at once, then every 51 records");
   }
 
   @Test
@@ -158,6 +166,7 @@ class CommitPacerTest {
 
   @Test
   void theRecordsBeforeTheInputGoesQuietAreCommittedByThePunctuation() {
+    firstRecord();
     assertEquals(0, records(10, 30));
     now += 20;
     assertFalse(punctuate(), "within the interval of the window's first record");
@@ -165,6 +174,56 @@ class CommitPacerTest {
     assertTrue(punctuate(), "50 ms after the window's first record");
     now += 100;
     assertFalse(punctuate(), "nothing left to commit");
+  }
+
+  @Test
+  void theFirstRecordAfterAQuietSpellIsCommittedAtOnce() {
+    firstRecord();
+    now += 50;
+    assertFalse(punctuate(), "nothing to commit; the thread has waited an interval for input");
+    assertEquals(1, records(1, 30), "a lone record after the quiet spell: no window to wait for");
+    assertEquals(0, records(30, 30), "the next ones within an interval of it wait for the window");
+    now += 20;
+    assertTrue(punctuate(), "50 ms after the window's first record");
+    // a lone record after a spell the punctuation did not see (the loop was blocked in poll):
+    // judged as a record of a busy thread, its window runs from it
+    now += 500;
+    assertEquals(0, records(1, 30));
+    now += 49;
+    assertEquals(1, records(1, 30));
+  }
+
+  @Test
+  void notWithinAnIntervalOfTheLastCommitHoweverQuietTheThread() {
+    firstRecord();
+    assertEquals(0, records(10, 30));
+    now += 50;
+    assertTrue(punctuate(), "the window's records, and the thread has waited for input");
+    now += 25;
+    assertEquals(0, records(1, 30), "25 ms after the last commit: its interval runs from it");
+    now += 24;
+    assertEquals(1, records(1, 30));
+  }
+
+  @Test
+  void aCommitThatTookLongerThanAnIntervalIsNoQuietSpell() {
+    firstRecord();
+    assertEquals(1, records(51, 30), "the record 50 ms into the window asks");
+    // Kafka Streams commits after the round, for 80 ms; the thread's next round begins after it
+    now += 80;
+    assertEquals(0, records(50, 30), "a busy thread's window runs from its first record");
+    assertEquals(1, records(1, 30));
+  }
+
+  @Test
+  void aLateRecordAfterAQuietSpellWaitsForHalfItsLateness() {
+    firstRecord();
+    now += 60;
+    assertFalse(punctuate());
+    // a second late: due half its lateness after the window's start, which after a quiet spell
+    // lies an interval before its first record
+    assertEquals(0, records(450, 1_000));
+    assertEquals(1, records(1, 1_000));
   }
 
   @Test
