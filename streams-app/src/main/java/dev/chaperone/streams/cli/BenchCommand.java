@@ -62,17 +62,13 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
@@ -344,7 +340,7 @@ final class BenchCommand implements Callable<Integer> {
         long scoreStartUptime = uptimeMs();
         detector.streams().resume();
         awaitCount(metrics::eventsRead, before + events);
-        awaitCommitted(admin, config.applicationId(), backlogEnd);
+        LocalRuns.awaitCommitted(admin, config.applicationId(), backlogEnd);
         double detectorSeconds = (System.nanoTime() - scoreStart) / 1e9;
         GcPauses.Summary backlogGc = gc.since(backlogGcMark);
         Usage detectorEnd = Usage.detector(kafka, detector.streams());
@@ -438,7 +434,7 @@ final class BenchCommand implements Callable<Integer> {
           long passStartUptime = uptimeMs();
           passthrough.resume();
           awaitCount(passed::get, warmup + (long) events);
-          awaitCommitted(admin, PASSTHROUGH_ID, passBacklogEnd);
+          LocalRuns.awaitCommitted(admin, PASSTHROUGH_ID, passBacklogEnd);
           double passSeconds = (System.nanoTime() - passStart) / 1e9;
           GcPauses.Summary passBacklogGc = gc.since(passBacklogGcMark);
           Usage passUsageEnd = Usage.passthrough(kafka, passthrough);
@@ -1054,7 +1050,7 @@ final class BenchCommand implements Callable<Integer> {
       Map<TopicPartition, Long> roundEnd = endOffsets(admin, target.input());
       target.streams().resume();
       awaitCount(target.done(), before + until);
-      awaitCommitted(admin, target.group(), roundEnd);
+      LocalRuns.awaitCommitted(admin, target.group(), roundEnd);
       sent = until;
       if (monitored) {
         share =
@@ -1663,7 +1659,8 @@ final class BenchCommand implements Callable<Integer> {
     Set<String> topics = new TreeSet<>(admin.listTopics().names().get());
     topics.removeIf(t -> t.equals(input) || t.startsWith("__"));
     Map<String, Long> written = new TreeMap<>();
-    endOffsets(admin, topics).forEach((p, end) -> written.merge(p.topic(), end, Long::sum));
+    LocalRuns.endOffsets(admin, topics)
+        .forEach((p, end) -> written.merge(p.topic(), end, Long::sum));
     return written;
   }
 
@@ -1750,71 +1747,7 @@ final class BenchCommand implements Callable<Integer> {
 
   /** The end offsets of {@code topic}'s partitions now. */
   private static Map<TopicPartition, Long> endOffsets(Admin admin, String topic) throws Exception {
-    return endOffsets(admin, List.of(topic));
-  }
-
-  /** The end offsets of the partitions of every topic of {@code topics} now. */
-  private static Map<TopicPartition, Long> endOffsets(Admin admin, Collection<String> topics)
-      throws Exception {
-    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-    admin
-        .describeTopics(topics)
-        .allTopicNames()
-        .get()
-        .forEach(
-            (topic, description) ->
-                description
-                    .partitions()
-                    .forEach(
-                        p ->
-                            latest.put(
-                                new TopicPartition(topic, p.partition()), OffsetSpec.latest())));
-    Map<TopicPartition, Long> ends = new HashMap<>();
-    admin.listOffsets(latest).all().get().forEach((p, info) -> ends.put(p, info.offset()));
-    return ends;
-  }
-
-  /**
-   * Waits until the application {@code group} has committed its input up to {@code inputEnd}, and
-   * its repartition topics up to what is readable in them, checked afresh until one pass finds
-   * nothing left: the backlog's last transaction and the work it repartitioned (credential uses,
-   * shared-credential alerts) are done. Paced commits leave up to a backlog interval of that to the
-   * end of a backlog; a throughput that stopped the clock at the last record read would not count
-   * it.
-   */
-  private static void awaitCommitted(Admin admin, String group, Map<TopicPartition, Long> inputEnd)
-      throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-    while (true) {
-      Map<TopicPartition, OffsetAndMetadata> committed =
-          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-      Map<TopicPartition, OffsetSpec> repartitioned = new HashMap<>();
-      for (TopicPartition p : committed.keySet()) {
-        if (p.topic().startsWith(group + "-") && p.topic().endsWith("-repartition")) {
-          repartitioned.put(p, OffsetSpec.latest());
-        }
-      }
-      Map<TopicPartition, Long> wanted = new HashMap<>(inputEnd);
-      admin
-          .listOffsets(repartitioned, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
-          .all()
-          .get()
-          .forEach((p, info) -> wanted.put(p, info.offset()));
-      boolean done =
-          wanted.entrySet().stream()
-              .allMatch(
-                  e ->
-                      e.getValue() == 0
-                          || (committed.get(e.getKey()) != null
-                              && committed.get(e.getKey()).offset() >= e.getValue()));
-      if (done) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(group + " has not committed its input within 120 s");
-      }
-      Thread.sleep(20);
-    }
+    return LocalRuns.endOffsets(admin, List.of(topic));
   }
 
   private static void awaitCount(LongSupplier count, long target) throws InterruptedException {

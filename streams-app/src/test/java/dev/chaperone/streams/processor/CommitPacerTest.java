@@ -227,6 +227,20 @@ class CommitPacerTest {
   }
 
   @Test
+  void otherInputsAfterTheLastActionOfABacklogAreNotHeldBackByItsStaleLateness() {
+    assertEquals(0, records(200, 5_000), "a backlog of actions: left to Kafka Streams");
+    // the repartitioned records of that backlog (no Kafka timestamp told), one a millisecond
+    int commits = 0;
+    for (int i = 0; i < 60; i++, now++) {
+      context.setCurrentSystemTimeMs(now);
+      pacer.onRecord(context);
+      commits += context.committed() ? 1 : 0;
+      context.resetCommit();
+    }
+    assertEquals(1, commits, "asked for once the last action is an interval old");
+  }
+
+  @Test
   void thePunctuationRunsEveryHalfIntervalOnTheWallClock() {
     var punctuator = context.scheduledPunctuators().get(0);
     assertEquals(Duration.ofMillis(25), punctuator.getInterval());
