@@ -235,8 +235,7 @@ public final class CommitPacer {
    * after another. Its other inputs (the internal topics, feedback) are not judged by a lateness
    * that went stale: once the last action of a backlog was taken up, a thread still busy with
    * repartitioned records (the alerts and credential uses of that backlog) commits them every
-   * interval, where it held them back once a backlog interval before (4 December: the demo's first
-   * attack, played just after its history, was alerted in 228-867 ms instead of 63-92).
+   * interval, where it held them back up to a backlog interval before.
    */
   private long actionLag(Window window, long now) {
     return now - window.lagAt > intervalMs ? 0 : window.lag;
