@@ -1251,8 +1251,7 @@ final class BenchCommand implements Callable<Integer> {
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
     // the detector's stream threads, commit interval (with pacing on, its backlog interval), poll
     // time and clients' settings (Chaperone's producer defaults among them), whatever --set gave
-    // it: the
-    // yardstick runs on the detector's Kafka settings, not on Kafka's defaults
+    // it: the yardstick runs on the detector's Kafka settings, not on Kafka's defaults
     Properties detector = config.streamsProperties();
     detector.forEach(
         (key, value) -> {

@@ -546,9 +546,10 @@ public final class ChaperoneConfig extends AbstractConfig {
    * The Kafka Streams properties: Chaperone's defaults (exactly-once v2 committing every {@value
    * #EXACTLY_ONCE_COMMIT_INTERVAL_MS} ms, no task idling, byte-array default serdes, the
    * dead-letter-aware exception handlers, producers batching with LZ4: {@link #producerDefaults}),
-   * overridden by every key the user gave that this class does not declare; with commit pacing on,
-   * {@code commit.interval.ms} is the backlog interval ({@link #COMMIT_BACKLOG_INTERVAL_MS_CONFIG})
-   * and the topology asks for the commits between.
+   * overridden by every key the user gave that this class does not declare; with commit pacing on
+   * (the default), {@code commit.interval.ms} is the backlog interval ({@link
+   * #COMMIT_BACKLOG_INTERVAL_MS_CONFIG}) and the topology asks for the commits between; {@code
+   * poll.ms}, unless given, is half the commit interval ({@code pollMs}).
    */
   public Properties streamsProperties() {
     Properties props = unpacedStreamsProperties();
@@ -570,8 +571,8 @@ public final class ChaperoneConfig extends AbstractConfig {
    * at most Kafka Streams' {@value #KAFKA_STREAMS_POLL_MS}. A thread commits, and runs the commit
    * pacer's punctuation, only between polls: with Kafka Streams' 100 ms, a record that came within
    * an interval of the last commit, its thread then waiting for more, was committed up to 100 ms
-   * after it was due, and the pacer saw a quiet spell only after one. Waking twice an interval
-   * costs an idle thread 40 empty polls a second.
+   * after it was due, and the pacer's punctuation, which tells when a thread is waiting for input,
+   * ran as late. Waking twice an interval costs an idle thread 40 empty polls a second.
    */
   static long pollMs(long commitIntervalMs) {
     if (commitIntervalMs <= 0) {

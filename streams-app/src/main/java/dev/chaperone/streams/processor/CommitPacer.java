@@ -48,9 +48,9 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
  * 13-55 % faster, and a thread that keeps up commits as often as Kafka Streams would. Its p99 at
  * 5,000 events/s was higher in the bench while counted from one second after the backlog (the
  * bench's fresh broker then compiling the paths of many small transactions that a paced warm-up had
- * not run); counted from six, as the bench now does, it came closer (4 December: 96-191 ms in 13
- * runs of 15, over 250 in two in slow stretches, against 115-157 in 7 unpaced; see
- * docs/operations.md).
+ * not run); counted from six, as the bench now does, 94-223 ms in 27 of 31 paced runs on 4
+ * December, over 250 in four (a slow stretch, a GC pause, stalls), against 115-157 in 7 unpaced
+ * (docs/operations.md).
  *
  * <p>One pacer serves every task of a topology; its bookkeeping is per stream thread, since a
  * commit is.
