@@ -22,20 +22,21 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
  *
  * <p>How a thread is judged: by how late it took up the last action record, its wall clock then
  * against the record's Kafka timestamp (producer or broker time; {@link #input}, told by the
- * timestamp extractor, which sees it before event time replaces it). The pacer asks for a commit
- * {@code interval} after the first record since the last commit; when that last action was taken up
- * more than twice the interval after it was written, half that lateness after it instead ({@link
- * #dueAfterMs}): an alert already late waits at most half as long again for its commit. From twice
- * the backlog interval on, it leaves the commits to Kafka Streams' backlog interval. A commit held
- * back past the interval is counted once per window in {@link ChaperoneMetrics#COMMIT_DEFERRALS}. A
- * wall-clock punctuation every half interval asks too, so the last records before the input goes
- * quiet are committed about {@code interval} after they came, not a backlog interval later; a
- * thread that has waited an interval for input has caught up, however late its last action was, and
- * its next record is due as soon as an interval has passed since its last commit: at once after a
- * longer spell, as Kafka Streams would commit it ({@code windowStart}). Every input opens a window:
- * the actions (decode), the internal topics (credential uses, shared-credential and fleet alerts)
- * and feedback; each sub-topology's entry schedules the punctuation, so a thread whose tasks read
- * only internal topics is paced too.
+ * timestamp extractor, which sees it before event time replaces it), as long as that was within the
+ * last interval ({@code actionLag}). The pacer asks for a commit {@code interval} after the first
+ * record since the last commit; when that last action was taken up more than twice the interval
+ * after it was written, half that lateness after it instead ({@link #dueAfterMs}): an alert already
+ * late waits at most half as long again for its commit. From twice the backlog interval on, it
+ * leaves the commits to Kafka Streams' backlog interval. A commit held back past the interval is
+ * counted once per window in {@link ChaperoneMetrics#COMMIT_DEFERRALS}. A wall-clock punctuation
+ * every half interval asks too, so the last records before the input goes quiet are committed about
+ * {@code interval} after they came, not a backlog interval later; a thread that has waited an
+ * interval for input has caught up, however late its last action was, and its next record is due as
+ * soon as an interval has passed since its last commit: at once after a longer spell, as Kafka
+ * Streams would commit it ({@code windowStart}). Every input opens a window: the actions (decode),
+ * the internal topics (credential uses, shared-credential and fleet alerts) and feedback; each
+ * sub-topology's entry schedules the punctuation, so a thread whose tasks read only internal topics
+ * is paced too.
  *
  * <p>A producer whose clock runs behind the detector's makes its records look late, and the thread
  * that reads them commits once per half that skew, at most once a backlog interval: alerts then
