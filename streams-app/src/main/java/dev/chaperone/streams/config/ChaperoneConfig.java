@@ -562,17 +562,18 @@ public final class ChaperoneConfig extends AbstractConfig {
     return props;
   }
 
-  /** Kafka Streams' own {@code poll.ms}. */
-  static final long KAFKA_STREAMS_POLL_MS = 100L;
+  /** Kafka Streams' own {@code poll.ms} (100 ms), as its config defines it. */
+  static final long KAFKA_STREAMS_POLL_MS =
+      (Long) StreamsConfig.configDef().defaultValues().get(StreamsConfig.POLL_MS_CONFIG);
 
   /**
    * How long a stream thread waits in {@code poll} for input unless {@code poll.ms} is given: half
    * the commit interval ({@value #EXACTLY_ONCE_COMMIT_INTERVAL_MS} ms under exactly-once: 25 ms),
-   * at most Kafka Streams' {@value #KAFKA_STREAMS_POLL_MS}. A thread commits, and runs the commit
-   * pacer's punctuation, only between polls: with Kafka Streams' 100 ms, a record that came within
-   * an interval of the last commit, its thread then waiting for more, was committed up to 100 ms
-   * after it was due, and the pacer's punctuation, which tells when a thread is waiting for input,
-   * ran as late. Waking twice an interval costs an idle thread 40 empty polls a second.
+   * at most Kafka Streams' own ({@link #KAFKA_STREAMS_POLL_MS}). A thread commits, and runs the
+   * commit pacer's punctuation, only between polls: with Kafka Streams' 100 ms, a record that came
+   * within an interval of the last commit, its thread then waiting for more, was committed up to
+   * 100 ms after it was due, and the pacer's punctuation, which tells when a thread is waiting for
+   * input, ran as late. Waking twice an interval costs an idle thread 40 empty polls a second.
    */
   static long pollMs(long commitIntervalMs) {
     if (commitIntervalMs <= 0) {

@@ -129,7 +129,8 @@ class ChaperoneConfigTest {
 
   @Test
   void shouldPollForHalfTheCommitIntervalAtMostKafkaStreamsOwn100Ms() {
-    assertEquals(25L, new ChaperoneConfig(Map.of()).streamsProperties().get("poll.ms"));
+    assertEquals(
+        25L, new ChaperoneConfig(Map.of()).streamsProperties().get(StreamsConfig.POLL_MS_CONFIG));
     assertEquals(
         100L,
         new ChaperoneConfig(Map.of(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000"))
