@@ -41,5 +41,14 @@ class DemoCommandIT {
     assertTrue(json.path("shadowAgentDetected").asBoolean(), json.toString());
     assertTrue(json.path("events").asLong() > 5_000, json.toString());
     assertTrue(json.path("falseAlerts").isNumber(), json.toString());
+    long byRule = 0;
+    for (JsonNode count : json.path("falseAlertsByRule")) {
+      byRule += count.asLong();
+    }
+    assertEquals(json.path("falseAlerts").asLong(), byRule, json.toString());
+    // every agent of the fleet is registered before the detector starts: none is flagged as
+    // unregistered (the shadow agent's alerts are not false ones)
+    assertTrue(
+        json.path("falseAlertsByRule").path("UNREGISTERED_AGENT").isMissingNode(), json.toString());
   }
 }
