@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -54,6 +55,16 @@ public final class KafkaTestSupport {
    */
   public static <T> List<T> readUntilQuiet(
       String bootstrap, String topic, Deserializer<T> deserializer, Duration quiet) {
+    return readRecordsUntilQuiet(
+        bootstrap, topic, r -> deserializer.deserialize(r.topic(), r.value()), quiet);
+  }
+
+  /** Every committed record of {@code topic}, as {@code read} maps it, until it has been quiet. */
+  public static <T> List<T> readRecordsUntilQuiet(
+      String bootstrap,
+      String topic,
+      java.util.function.Function<ConsumerRecord<byte[], byte[]>, T> read,
+      Duration quiet) {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
@@ -66,7 +77,7 @@ public final class KafkaTestSupport {
       long quietSince = System.nanoTime();
       while (System.nanoTime() - quietSince < quiet.toNanos()) {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
-        records.forEach(r -> out.add(deserializer.deserialize(r.topic(), r.value())));
+        records.forEach(r -> out.add(read.apply(r)));
         if (!records.isEmpty()) {
           quietSince = System.nanoTime();
         }

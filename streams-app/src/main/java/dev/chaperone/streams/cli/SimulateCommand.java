@@ -85,6 +85,16 @@ final class SimulateCommand implements Callable<Integer> {
       description = "How long to produce live traffic (default ${DEFAULT-VALUE}).")
   Duration duration;
 
+  @Option(
+      names = "--registry-lead",
+      defaultValue = "PT5S",
+      description =
+          "How long to wait after registering the fleet before its first action (default"
+              + " ${DEFAULT-VALUE}): detectors already running read the registry apart from the"
+              + " actions, and flag an action that comes before its agent's registration reached"
+              + " them as UNREGISTERED_AGENT.")
+  Duration registryLead;
+
   @Option(names = "--seed", defaultValue = "42", description = "Seed of the simulation.")
   long seed;
 
@@ -112,9 +122,10 @@ final class SimulateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (rate < 1 || agents < 5 || days < 0) {
+    if (rate < 1 || agents < 5 || days < 0 || registryLead.isNegative()) {
       throw new CommandLine.ParameterException(
-          spec.commandLine(), "--rate must be >= 1, --agents >= 5, --days-of-history >= 0");
+          spec.commandLine(),
+          "--rate must be >= 1, --agents >= 5, --days-of-history >= 0, --registry-lead >= 0");
     }
     if (eventsFile != null) {
       return writeTrace();
@@ -165,6 +176,16 @@ final class SimulateCommand implements Callable<Integer> {
                 r.getAgentId().getBytes(StandardCharsets.UTF_8),
                 registrations.serialize(config.registryTopic(), r)),
             this::sent);
+      }
+      producer.flush();
+      if (!registryLead.isZero()) {
+        Console.info(
+            String.format(
+                Locale.ROOT,
+                "Registered %d agents; waiting %.1f s for running detectors to read them.",
+                agents,
+                registryLead.toMillis() / 1000.0));
+        Thread.sleep(registryLead.toMillis());
       }
       List<AgentAction> history =
           days == 0 ? List.of() : fleet.traffic(now.minus(Duration.ofDays(days)), now);

@@ -11,6 +11,7 @@ import dev.chaperone.streams.serde.AvroSerde;
 import dev.chaperone.streams.sim.FleetSimulator;
 import java.time.Duration;
 import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,7 +38,9 @@ class SimulateCommandIT {
               "--duration",
               "PT2S",
               "--scenarios",
-              "stolen-token");
+              "stolen-token",
+              "--registry-lead",
+              "PT1S");
 
       assertEquals(0, code);
       List<AgentAction> actions =
@@ -56,6 +59,30 @@ class SimulateCommandIT {
       assertTrue(
           actions.stream().anyMatch(a -> a.getAgentId().equals(FleetSimulator.SHADOW_AGENT)),
           "the shadow agent among the fleet");
+      // the fleet registered a --registry-lead before its first action (producer timestamps)
+      long lastRegistered =
+          KafkaTestSupport.readRecordsUntilQuiet(
+                  kafka.bootstrapServers(),
+                  "chaperone.agent-registry",
+                  ConsumerRecord::timestamp,
+                  Duration.ofSeconds(1))
+              .stream()
+              .mapToLong(Long::longValue)
+              .max()
+              .orElseThrow();
+      long firstAction =
+          KafkaTestSupport.readRecordsUntilQuiet(
+                  kafka.bootstrapServers(),
+                  "chaperone.agent-actions",
+                  ConsumerRecord::timestamp,
+                  Duration.ofSeconds(1))
+              .stream()
+              .mapToLong(Long::longValue)
+              .min()
+              .orElseThrow();
+      assertTrue(
+          firstAction - lastRegistered >= 1_000,
+          "registered " + (firstAction - lastRegistered) + " ms before the first action");
     } finally {
       MockSchemaRegistry.dropScope("simulate-it");
     }
