@@ -49,8 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
  * directory, then killed again two thirds of the way, its state directory wiped, and restarted.
  * Every input event must be scored exactly once (the scores topic, read committed, holds each event
  * id once) and the alert topic must hold the same alerts as a clean run of the same input: none
- * lost, none duplicated. The killed detectors' consumers are throttled ( {@link
- * ThrottlingConsumerInterceptor}), so that each kill comes with work still to do.
+ * lost, none duplicated. The killed detectors' consumers are throttled by {@link
+ * ThrottlingConsumerInterceptor}, so that each kill comes with work still to do.
  */
 class CrashRecoveryIT {
 

@@ -40,7 +40,6 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -142,9 +141,7 @@ final class DemoCommand implements Callable<Integer> {
       // The registry before the detector starts, which loads it whole before it runs: sent
       // after, a registration still on its way to the global store when its agent's first action
       // came made a registered agent unregistered (one false alert in one run of eight)
-      try (Admin admin =
-          Admin.create(
-              Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      try (Admin admin = kafka.admin()) {
         TopicProvisioner.ensureTopics(admin, config);
       }
       try (KafkaProducer<byte[], byte[]> producer =
@@ -181,9 +178,7 @@ final class DemoCommand implements Callable<Integer> {
           // alerts): the attacks are played to a detector that keeps up, and their latency is not
           // the time it takes to finish the history's work (while behind, the detector commits
           // once a second: commit pacing)
-          try (Admin admin =
-              Admin.create(
-                  Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+          try (Admin admin = kafka.admin()) {
             LocalRuns.awaitCommitted(
                 admin,
                 config.applicationId(),
