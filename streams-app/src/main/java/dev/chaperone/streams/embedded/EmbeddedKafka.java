@@ -1,7 +1,10 @@
 package dev.chaperone.streams.embedded;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -68,7 +71,7 @@ public final class EmbeddedKafka implements AutoCloseable {
               .setDeleteOnClose(true);
       brokerProps.forEach(builder::setConfigProp);
       KafkaClusterTestKit cluster = builder.build();
-      cluster.format();
+      format(cluster);
       cluster.startup();
       cluster.waitForReadyBrokers();
       EmbeddedKafka kafka = new EmbeddedKafka(cluster, directory);
@@ -82,6 +85,27 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalStateException(
           "cannot start the embedded Kafka broker: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Formats the node's storage. Kafka's storage formatter prints what it does to {@code System.out}
+   * (the test kit offers no way to give it another stream), which put two lines of metadata records
+   * ahead of {@code chaperone demo}'s own output; they go to this class's log at DEBUG instead.
+   * Anything else printed meanwhile goes there too, so the swap is kept to the format; brokers
+   * starting at once take turns.
+   */
+  private static void format(KafkaClusterTestKit cluster) throws Exception {
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    synchronized (EmbeddedKafka.class) {
+      PrintStream out = System.out;
+      System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+      try {
+        cluster.format();
+      } finally {
+        System.setOut(out);
+      }
+    }
+    LOG.debug("storage formatted: {}", printed.toString(StandardCharsets.UTF_8).strip());
   }
 
   /** host:port of the broker's listener. */
