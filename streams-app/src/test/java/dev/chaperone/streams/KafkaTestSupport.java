@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -63,7 +64,7 @@ public final class KafkaTestSupport {
   public static <T> List<T> readRecordsUntilQuiet(
       String bootstrap,
       String topic,
-      java.util.function.Function<ConsumerRecord<byte[], byte[]>, T> read,
+      Function<ConsumerRecord<byte[], byte[]>, T> read,
       Duration quiet) {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
