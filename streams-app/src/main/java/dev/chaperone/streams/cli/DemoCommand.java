@@ -144,20 +144,16 @@ final class DemoCommand implements Callable<Integer> {
       try (Admin admin = kafka.admin()) {
         TopicProvisioner.ensureTopics(admin, config);
       }
+      List<Received> received = new CopyOnWriteArrayList<>();
       try (KafkaProducer<byte[], byte[]> producer =
           new KafkaProducer<>(LocalRuns.producerProps(kafka.bootstrapServers()))) {
-        new Producing(producer, config, registry)
-            .registrations(fleet.registrations(attackAt.minus(Duration.ofDays(days + 5))));
-      }
-      List<Received> received = new CopyOnWriteArrayList<>();
-      try (ChaperoneApp app = new ChaperoneApp(config, metrics);
-          AlertWatcher watcher = new AlertWatcher(kafka.bootstrapServers(), config, received)) {
-        app.start();
-        LocalRuns.awaitRunning(app.streams());
-        watcher.start();
-        try (KafkaProducer<byte[], byte[]> producer =
-            new KafkaProducer<>(LocalRuns.producerProps(kafka.bootstrapServers()))) {
-          Producing out = new Producing(producer, config, registry);
+        Producing out = new Producing(producer, config, registry);
+        out.registrations(fleet.registrations(attackAt.minus(Duration.ofDays(days + 5))));
+        try (ChaperoneApp app = new ChaperoneApp(config, metrics);
+            AlertWatcher watcher = new AlertWatcher(kafka.bootstrapServers(), config, received)) {
+          app.start();
+          LocalRuns.awaitRunning(app.streams());
+          watcher.start();
 
           // 1. History, in compressed time, with malformed records among it.
           List<AgentAction> history =
